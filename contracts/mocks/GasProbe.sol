@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title GasProbe
+/// @notice Measures the gas of one external call as a protocol's contract would make it: from a contract, with the
+/// target's account and storage cold. Used by the bench.
+contract GasProbe {
+    /// @notice Emitted by `measure`.
+    event Measured(address indexed target, bool ok, uint256 gasUsed);
+
+    /// @notice Calls `target` with `data` and reports the gas the call consumed (including the cold account
+    /// access).
+    /// @return ok Whether the call succeeded.
+    /// @return gasUsed Gas consumed by the call.
+    function measure(address target, bytes calldata data) external returns (bool ok, uint256 gasUsed) {
+        uint256 before = gasleft();
+        (ok,) = target.call(data);
+        gasUsed = before - gasleft();
+        emit Measured(target, ok, gasUsed);
+    }
+}

@@ -1,0 +1,59 @@
+import { createRequire } from "node:module";
+
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { defineConfig } from "hardhat/config";
+
+// No compiler can be downloaded here (nor on many CI machines): Hardhat loads the
+// solc-js build of the exact version from the npm package `solc`, pinned in package.json.
+const require = createRequire(import.meta.url);
+const SOLC_VERSION = "0.8.30";
+const solcPackageVersion = (require("solc/package.json") as { version: string }).version;
+if (solcPackageVersion !== SOLC_VERSION) {
+  throw new Error(
+    `hardhat.config.ts: the npm package solc is ${solcPackageVersion}, expected ${SOLC_VERSION}. Run \`make setup\`.`,
+  );
+}
+const compiler = {
+  version: SOLC_VERSION,
+  path: require.resolve("solc/soljson.js"),
+  settings: {
+    evmVersion: "prague",
+    optimizer: { enabled: true, runs: 10000 },
+  },
+};
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    profiles: {
+      default: compiler,
+      production: compiler,
+    },
+  },
+  paths: {
+    ignition: "deploy",
+    tests: {
+      solidity: "test",
+      mocha: "test/integration",
+    },
+  },
+  test: {
+    solidity: {
+      profiles: {
+        // Local development: quick.
+        default: {
+          fuzz: { runs: 10000, seed: "0x7269707769726501" },
+          invariant: { runs: 10000, depth: 64, failOnRevert: false },
+        },
+        // CI (`make test`): at least 10,000 fuzz runs.
+        ci: {
+          fuzz: { runs: 10000, seed: "0x7269707769726501" },
+          invariant: { runs: 10000, depth: 128, failOnRevert: false },
+        },
+      },
+    },
+  },
+  networks: {
+    hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
+  },
+});
