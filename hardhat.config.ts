@@ -29,6 +29,11 @@ export default defineConfig({
       default: compiler,
       production: compiler,
     },
+    // Contracts from packages that TypeScript deploys directly.
+    npmFilesToBuild: [
+      "@openzeppelin/contracts/governance/TimelockController.sol",
+      "@pythnetwork/pyth-sdk-solidity/MockPyth.sol",
+    ],
   },
   paths: {
     ignition: "deploy",
@@ -42,13 +47,16 @@ export default defineConfig({
       profiles: {
         // Local development: quick.
         default: {
-          fuzz: { runs: 10000, seed: "0x7269707769726501" },
-          invariant: { runs: 10000, depth: 64, failOnRevert: false },
+          fuzz: { runs: 256, seed: "0x7269707769726501" },
+        },
+        // Invariant suites (test/invariant): every handler call pokes and re-reads the guard.
+        stateful: {
+          fuzz: { runs: 16, seed: "0x7269707769726501" },
+          invariant: { runs: 64, depth: 64, failOnRevert: false, shrinkRunLimit: 20 },
         },
         // CI (`make test`): at least 10,000 fuzz runs.
         ci: {
-          fuzz: { runs: 10000, seed: "0x7269707769726501" },
-          invariant: { runs: 10000, depth: 128, failOnRevert: false },
+          fuzz: { runs: 10_000, seed: "0x7269707769726501" },
         },
       },
     },

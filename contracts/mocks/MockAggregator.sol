@@ -6,11 +6,14 @@ import {IAggregatorV3} from "../interfaces/external/IAggregatorV3.sol";
 /// @title MockAggregator
 /// @notice A Chainlink-style feed (price or L2 sequencer uptime) whose round data tests set directly.
 contract MockAggregator is IAggregatorV3 {
+    // Named as the AggregatorV3 getter.
+    // solhint-disable-next-line immutable-vars-naming
     uint8 public immutable override decimals;
+    // Packed in two slots, as Chainlink's aggregators keep a round (so that gas figures are realistic).
+    int192 private _answer;
+    uint64 private _updatedAt;
     uint80 private _roundId;
-    int256 private _answer;
-    uint256 private _startedAt;
-    uint256 private _updatedAt;
+    uint64 private _startedAt;
     uint80 private _answeredInRound;
     bool private _reverts;
 
@@ -34,9 +37,9 @@ contract MockAggregator is IAggregatorV3 {
         public
     {
         _roundId = roundId;
-        _answer = answer;
-        _startedAt = startedAt;
-        _updatedAt = updatedAt;
+        _answer = int192(answer);
+        _startedAt = uint64(startedAt);
+        _updatedAt = uint64(updatedAt);
         _answeredInRound = answeredInRound;
     }
 

@@ -43,6 +43,8 @@ contract MockSource is IPriceSource {
     /// @inheritdoc IPriceSource
     function read() external view returns (Reading memory) {
         Mode m = mode;
+        // A source that reverts with a string, as many oracles do.
+        // solhint-disable-next-line gas-custom-errors
         if (m == Mode.Revert) revert("mock source reverted");
         if (m == Mode.BurnGas) {
             uint256 x;

@@ -7,7 +7,11 @@ import {IUniswapV3PoolOracle} from "../interfaces/external/IUniswapV3PoolOracle.
 /// @notice The oracle face of a Uniswap V3 pool with a constant average tick over any window, for unit tests
 /// (the integration tests and the bench use real v3-core pools).
 contract MockUniswapV3Pool is IUniswapV3PoolOracle {
+    // Named as the pool interface's getter.
+    // solhint-disable-next-line immutable-vars-naming
     address public immutable override token0;
+    // Named as the pool interface's getter.
+    // solhint-disable-next-line immutable-vars-naming
     address public immutable override token1;
     int24 public averageTick;
     uint160 public sqrtPriceX96;
@@ -35,6 +39,8 @@ contract MockUniswapV3Pool is IUniswapV3PoolOracle {
 
     /// @inheritdoc IUniswapV3PoolOracle
     function observe(uint32[] calldata secondsAgos) external view returns (int56[] memory ticks, uint160[] memory) {
+        // The string revert a real pool gives.
+        // solhint-disable-next-line gas-custom-errors
         require(!tooYoung, "OLD");
         ticks = new int56[](secondsAgos.length);
         for (uint256 i; i < secondsAgos.length; ++i) {

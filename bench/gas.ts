@@ -1,0 +1,152 @@
+// Gas bench: every figure measured in one run on one chain, each as an external call made by a probe contract in
+// its own transaction (cold accounts and storage, as a liquidation sees them). Writes bench/results/gas.json.
+import { mkdir, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+import { ContractFactory, type InterfaceAbi } from "ethers";
+import { network } from "hardhat";
+
+import {
+  type ChainlinkFeed,
+  type Connection,
+  defaultMarketConfig,
+  deployChainlink,
+  deployGuard,
+  deployPyth,
+  deployUniswapPool,
+  publishPyth,
+  setMarket,
+} from "../scripts/lib/fixtures.js";
+import type { GasProbe } from "../types/ethers-contracts/index.js";
+
+const require = createRequire(import.meta.url);
+const RESULTS = path.join("bench", "results", "gas.json");
+const TWAP_WINDOW = 1800;
+
+async function measure(probe: GasProbe, target: string, data: string): Promise<number> {
+  // An explicit limit: an estimate only finds the least gas at which the probe itself succeeds.
+  const receipt = await (await probe.measure(target, data, { gasLimit: 5_000_000n })).wait();
+  if (receipt === null) throw new Error("no receipt for the probe transaction");
+  for (const log of receipt.logs) {
+    const parsed = probe.interface.parseLog(log);
+    if (parsed?.name === "Measured") {
+      if (parsed.args.ok !== true) throw new Error(`the measured call to ${target} reverted`);
+      return Number(parsed.args.gasUsed);
+    }
+  }
+  throw new Error("the probe emitted no measurement");
+}
+
+async function main(): Promise<void> {
+  const conn: Connection = await network.create();
+  const { ethers, networkHelpers } = conn;
+  const [deployer] = await ethers.getSigners();
+  if (deployer === undefined) throw new Error("no accounts");
+  const probe = await ethers.deployContract("GasProbe");
+  const measurements: Record<string, number> = {};
+
+  // Aave's own sentinel (v3.0.2 bytecode from @aave/core-v3), wired to a sequencer uptime feed that is up.
+  const uptime = await ethers.deployContract("MockAggregator", [0, 0]);
+  const now = BigInt((await ethers.provider.getBlock("latest"))?.timestamp ?? 0);
+  await (await uptime.setRound(1n, 0n, now - 7200n, now - 7200n, 1n)).wait();
+  const sentinelArtifact = require(
+    "@aave/core-v3/artifacts/contracts/protocol/configuration/PriceOracleSentinel.sol/PriceOracleSentinel.json",
+  ) as { abi: InterfaceAbi; bytecode: string };
+  const sentinel = await new ContractFactory(sentinelArtifact.abi, sentinelArtifact.bytecode, deployer).deploy(
+    deployer.address, // addresses provider: only its setters use it
+    await uptime.getAddress(),
+    3600,
+  );
+  await sentinel.waitForDeployment();
+
+  const d = await deployGuard(conn);
+  const guardAddress = await d.guard.getAddress();
+
+  // Markets of 1..8 Chainlink-style sources.
+  const feeds: ChainlinkFeed[] = [];
+  for (let i = 0; i < 8; i++) feeds.push(await deployChainlink(conn, 2000, `Chainlink feed ${i}`));
+  const nAssets: string[] = [];
+  for (let n = 1; n <= 8; n++) {
+    const asset = ethers.getAddress(`0x${n.toString(16).padStart(40, "a")}`);
+    nAssets.push(asset);
+    const sources = await Promise.all(feeds.slice(0, n).map((f) => f.source.getAddress()));
+    await setMarket(conn, d, asset, defaultMarketConfig(sources, 0, { quorum: Math.min(2, n) }));
+  }
+
+  // One of each kind: Chainlink-style primary, Pyth's mock, a real Uniswap V3 pool's TWAP.
+  const chainlink = await deployChainlink(conn, 2000, "Chainlink ETH/USD");
+  const pyth = await deployPyth(conn, "Pyth ETH/USD");
+  const uni = await deployUniswapPool(conn, { price: 2000, baseLiquidity: 1000, window: TWAP_WINDOW });
+  const mixed = await uni.base.getAddress();
+  await setMarket(
+    conn,
+    d,
+    mixed,
+    defaultMarketConfig(
+      [await chainlink.source.getAddress(), await pyth.source.getAddress(), await uni.source.getAddress()],
+      0,
+    ),
+  );
+  await networkHelpers.time.increase(TWAP_WINDOW);
+
+  async function refreshFeeds(): Promise<void> {
+    for (const f of [...feeds, chainlink]) await (await f.feed.setAnswer(2000n * 10n ** 8n)).wait();
+    await publishPyth(conn, pyth, 2000);
+  }
+
+  // Warm-up poke (the first one seeds the statistics), then the measured steady-state pokes, each after one block
+  // interval and after a statistics interval (the heavier case: it updates the variance).
+  await refreshFeeds();
+  for (const asset of [...nAssets, mixed]) await (await d.guard.poke(asset)).wait();
+  await networkHelpers.time.increase(300);
+  await refreshFeeds();
+  const poke = (asset: string): string => d.guard.interface.encodeFunctionData("poke", [asset]);
+  for (let n = 1; n <= 8; n++) {
+    measurements[`guard.poke.${n}source${n === 1 ? "" : "s"}`] = await measure(probe, guardAddress, poke(nAssets[n - 1]!));
+  }
+  measurements["guard.poke.chainlink+pyth+twap"] = await measure(probe, guardAddress, poke(mixed));
+  await networkHelpers.time.increase(12);
+  await refreshFeeds();
+  measurements["guard.poke.chainlink+pyth+twap.withinStatsInterval"] = await measure(probe, guardAddress, poke(mixed));
+
+  // What the sources themselves cost (each adapter's read, with its oracle, cold).
+  const read = (c: { interface: { encodeFunctionData(name: "read"): string } }): string => c.interface.encodeFunctionData("read");
+  measurements["source.chainlink.read"] = await measure(probe, await chainlink.source.getAddress(), read(chainlink.source));
+  measurements["source.pyth.read"] = await measure(probe, await pyth.source.getAddress(), read(pyth.source));
+  measurements["source.uniswapV3Twap.read"] = await measure(probe, await uni.source.getAddress(), read(uni.source));
+
+  // The cached checks on the liquidation path.
+  measurements["guard.isLiquidationAllowed"] = await measure(
+    probe,
+    guardAddress,
+    d.guard.interface.encodeFunctionData("isLiquidationAllowed", [mixed]),
+  );
+  measurements["guard.isBorrowAllowed"] = await measure(
+    probe,
+    guardAddress,
+    d.guard.interface.encodeFunctionData("isBorrowAllowed", [mixed]),
+  );
+  measurements["aave.PriceOracleSentinel.isLiquidationAllowed"] = await measure(
+    probe,
+    await sentinel.getAddress(),
+    sentinel.interface.encodeFunctionData("isLiquidationAllowed"),
+  );
+
+  const targets = {
+    "guard.isLiquidationAllowed <= aave.PriceOracleSentinel.isLiquidationAllowed":
+      (measurements["guard.isLiquidationAllowed"] ?? Infinity) <=
+      (measurements["aave.PriceOracleSentinel.isLiquidationAllowed"] ?? 0),
+    "guard.poke.chainlink+pyth+twap <= 60000": (measurements["guard.poke.chainlink+pyth+twap"] ?? Infinity) <= 60_000,
+  };
+  await mkdir(path.dirname(RESULTS), { recursive: true });
+  await writeFile(
+    RESULTS,
+    `${JSON.stringify({ measurements, targets, chain: "hardhat in-process (edr-simulated, prague)" }, null, 2)}\n`,
+  );
+  for (const [name, gas] of Object.entries(measurements)) console.log(`${name.padEnd(60)} ${gas}`);
+  for (const [name, met] of Object.entries(targets)) console.log(`${met ? "met   " : "MISSED"} ${name}`);
+  console.log(`wrote ${RESULTS}`);
+}
+
+await main();

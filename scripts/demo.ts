@@ -1,0 +1,132 @@
+// `make demo`: one market, three independent sources (a Chainlink-style feed as the primary, Pyth's mock, and a
+// real Uniswap V3 pool's TWAP), on the in-process chain. Shows what the guard does when a secondary is corrupted
+// (outvoted, nothing trips), when the primary is corrupted (liquidations stop, with reasons), how it recovers, and
+// that an honest crash keeps liquidating while borrows pause.
+import { network } from "hardhat";
+
+import {
+  type Connection,
+  defaultMarketConfig,
+  deployChainlink,
+  deployGuard,
+  deployPyth,
+  deployUniswapPool,
+  fromWad,
+  movePoolTo,
+  poolSpot,
+  publishPyth,
+  reasonNames,
+  setMarket,
+  STATUS,
+  toUnits,
+} from "./lib/fixtures.js";
+
+const TWAP_WINDOW = 1800;
+
+function say(text: string): void {
+  console.log(text);
+}
+
+function money(value: number): string {
+  return value.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 });
+}
+
+async function main(): Promise<void> {
+  const conn: Connection = await network.create();
+  const { networkHelpers } = conn;
+
+  say("Tripwire demo: one guard, one market (WETH), three independent sources.\n");
+  const d = await deployGuard(conn);
+  const chainlink = await deployChainlink(conn, 2000, "Chainlink ETH/USD");
+  const pyth = await deployPyth(conn, "Pyth ETH/USD");
+  const uni = await deployUniswapPool(conn, { price: 2000, baseLiquidity: 1000, window: TWAP_WINDOW });
+  const weth = await uni.base.getAddress();
+  const config = defaultMarketConfig(
+    [await chainlink.source.getAddress(), await pyth.source.getAddress(), await uni.source.getAddress()],
+    0,
+  );
+  await setMarket(conn, d, weth, config);
+  say(`Guard ${await d.guard.getAddress()} governed by a timelock (1 hour delay); the market was listed through it.`);
+  say("Sources: [0] Chainlink-style feed (primary, what the protocol prices from), [1] Pyth, [2] Uniswap V3 TWAP 30m.");
+  say("Thresholds: outlier 5%, max deviation 3%, TWAP-vs-spot 2%, quorum 2, min pause 10m, recovery 3 x 1m, grace 15m.\n");
+  await networkHelpers.time.increase(TWAP_WINDOW);
+
+  let chainlinkPrice = 2000;
+  let pythPrice = 2000;
+  const refresh = async (): Promise<void> => {
+    await (await chainlink.feed.setAnswer(toUnits(chainlinkPrice, 8))).wait();
+    await publishPyth(conn, pyth, pythPrice, pythPrice < 1900 ? 0.6 : 0.1);
+  };
+
+  const show = async (title: string): Promise<void> => {
+    await refresh();
+    const [ev] = await d.guard.evaluate(weth);
+    await (await d.guard.poke(weth)).wait();
+    const state = await d.guard.marketState(weth);
+    const liq = await d.guard.isLiquidationAllowed(weth);
+    const borrow = await d.guard.isBorrowAllowed(weth);
+    const [low, high] = await d.guard.credibleBand(weth);
+    const excluded: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      if ((Number(state.outlierMask) >> i) & 1) excluded.push(`[${i}] outlier`);
+      if ((Number(state.uninformativeMask) >> i) & 1) excluded.push(`[${i}] lagging TWAP, left out`);
+      if ((Number(state.invalidMask) >> i) & 1) excluded.push(`[${i}] invalid`);
+    }
+    say(`— ${title}`);
+    say(
+      `  prices: chainlink ${money(chainlinkPrice)}, pyth ${money(pythPrice)}, pool spot ${money(await poolSpot(uni))}` +
+        ` | consensus ${money(fromWad(ev.consensus))}, band ${money(fromWad(low))}..${money(fromWad(high))}`,
+    );
+    say(
+      `  liquidations ${liq ? "ALLOWED" : "STOPPED"} (${STATUS[Number(state.liquidation.status)]}), borrows ` +
+        `${borrow ? "allowed" : "PAUSED"} (${STATUS[Number(state.borrow.status)]}); reasons: ` +
+        `${reasonNames(state.reasons).join(", ") || "none"}${excluded.length > 0 ? `; ${excluded.join(", ")}` : ""}`,
+    );
+  };
+
+  await show("1. Normal: every source agrees");
+
+  await networkHelpers.time.increase(60);
+  pythPrice = 2600;
+  await show("2. A secondary (Pyth) is corrupted to 2,600: outvoted and dropped, nothing trips");
+  pythPrice = 2000;
+
+  await networkHelpers.time.increase(60);
+  chainlinkPrice = 1500;
+  await show("3. The primary (Chainlink) is corrupted to 1,500: the secondaries contradict it, liquidations stop");
+  say("   (the credible band still excludes the bad primary: positions underwater at 2,000 remain liquidatable)");
+
+  chainlinkPrice = 2000;
+  await networkHelpers.time.increase(60);
+  await show("4. The primary is restored, but the minimum pause (10 minutes) has not passed");
+  await networkHelpers.time.increase(600);
+  await show("5. Minimum pause over: recovery starts (healthy evaluation 1 of 3)");
+  for (let i = 2; i <= 3; i++) {
+    await networkHelpers.time.increase(60);
+    await show(`6. Healthy evaluation ${i} of 3, spaced a minute apart`);
+  }
+  say("   Recovered: a 15-minute grace lets borrowers top up before liquidations resume.");
+  await networkHelpers.time.increase(900);
+  await show("7. Grace over");
+
+  say("\n8. An honest crash: every source falls 30% in half an hour, together (the TWAP lags, Pyth's confidence widens).");
+  let paused = 0;
+  let borrowPaused = 0;
+  const steps = 6;
+  for (let step = 1; step <= steps; step++) {
+    await networkHelpers.time.increase(300);
+    const price = 2000 * (1 - 0.3 * (step / steps));
+    chainlinkPrice = price;
+    pythPrice = price * 1.002;
+    await movePoolTo(uni, price);
+    await show(`   step ${step}: market at ${money(price)}`);
+    if (!(await d.guard.isLiquidationAllowed(weth))) paused++;
+    if (!(await d.guard.isBorrowAllowed(weth))) borrowPaused++;
+  }
+  say(
+    `\nHonest crash: liquidations stopped in ${paused} of ${steps} evaluations, borrows paused in ${borrowPaused}. ` +
+      "An honest crash keeps liquidating; mere stress only stops new borrows.",
+  );
+}
+
+await main();

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+
+import {IPriceSource} from "../../../contracts/interfaces/IPriceSource.sol";
+import {MedianLib} from "../../../contracts/libraries/MedianLib.sol";
+import {PriceMathLib} from "../../../contracts/libraries/PriceMathLib.sol";
+import {RulesLib} from "../../../contracts/libraries/RulesLib.sol";
+import {StateCodecLib} from "../../../contracts/libraries/StateCodecLib.sol";
+import {ConfigStoreLib} from "../../../contracts/libraries/ConfigStoreLib.sol";
+
+/// @notice Fuzz tests of the pure math against plain reference implementations.
+contract MathFuzzTest is Test {
+    uint256 internal constant MAX_PRICE = 1e36;
+
+    function testFuzz_median_matchesReference(uint256[8] memory raw, uint8 lenSeed) public pure {
+        uint256 len = bound(lenSeed, 1, 8);
+        uint256[] memory values = new uint256[](len);
+        uint256[] memory ref = new uint256[](len);
+        for (uint256 i; i < len; ++i) {
+            values[i] = bound(raw[i], 0, MAX_PRICE);
+            ref[i] = values[i];
+        }
+        // Reference: selection sort, then the middle (mean of two for even counts).
+        for (uint256 i; i < len; ++i) {
+            for (uint256 j = i + 1; j < len; ++j) {
+                if (ref[j] < ref[i]) (ref[i], ref[j]) = (ref[j], ref[i]);
+            }
+        }
+        uint256 expected = len % 2 == 1 ? ref[len / 2] : (ref[len / 2 - 1] + ref[len / 2]) / 2;
+        assertEq(MedianLib.median(values, len), expected);
+        for (uint256 i; i < len; ++i) {
+            assertEq(values[i], ref[i]); // sorted in place
+        }
+    }
+
+    function testFuzz_toWad_matchesReference(uint256 value, uint8 decimals) public pure {
+        (uint256 scaled, bool ok) = PriceMathLib.toWad(value, decimals);
+        if (decimals > 36) {
+            assertFalse(ok);
+            return;
+        }
+        if (decimals <= 18) {
+            uint256 factor = 10 ** (18 - decimals);
+            bool fits = value <= type(uint256).max / factor;
+            assertEq(ok, fits);
+            if (fits) assertEq(scaled, value * factor);
+        } else {
+            assertTrue(ok);
+            assertEq(scaled, value / 10 ** (decimals - 18));
+        }
+    }
+
+    function testFuzz_fromExponent_inverseOfScaling(uint64 mantissa, int32 expo) public pure {
+        expo = int32(bound(expo, -36, 18));
+        (uint256 scaled, bool ok) = PriceMathLib.fromExponent(mantissa, expo);
+        assertTrue(ok);
+        if (expo >= -18) {
+            // Exact: scaled / 10^(18 + expo) recovers the mantissa.
+            assertEq(scaled / 10 ** uint32(int32(18) + expo), mantissa);
+        } else {
+            assertEq(scaled, mantissa / 10 ** uint32(-expo - 18));
+        }
+    }
+
+    function testFuzz_fromExponent_rejectsOutOfRange(uint64 mantissa, int32 expo) public pure {
+        vm.assume(expo > 18 || expo < -36);
+        (, bool ok) = PriceMathLib.fromExponent(mantissa, expo);
+        assertFalse(ok);
+    }
+
+    function testFuzz_stateCodec_roundTrips(RulesLib.MarketState memory s) public pure {
+        RulesLib.MarketState memory back = StateCodecLib.unpack(StateCodecLib.pack(s));
+        assertEq(abi.encode(back), abi.encode(s));
+    }
+
+    function testFuzz_configStore_roundTrips(bytes memory data) public {
+        vm.assume(data.length < 20_000);
+        address pointer = ConfigStoreLib.write(data);
+        assertEq(ConfigStoreLib.read(pointer), data);
+        // The blob starts with STOP: calling it does nothing and returns nothing.
+        (bool ok, bytes memory ret) = pointer.call("");
+        assertTrue(ok);
+        assertEq(ret.length, 0);
+    }
+
+    function testFuzz_validate_neverReverts(IPriceSource.Reading memory r, uint32 maxAge, uint40 nowTs) public pure {
+        uint8 fault = RulesLib.validate(r, maxAge, nowTs);
+        assertLe(fault, RulesLib.MAX_FAULT);
+        if (fault == RulesLib.FAULT_NONE) {
+            assertGt(r.price, 0);
+            assertLe(r.price, MAX_PRICE);
+            assertLt(r.conf, r.price);
+            assertLe(r.observedAt, nowTs);
+            assertLe(nowTs - r.observedAt, maxAge);
+        }
+    }
+}
