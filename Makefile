@@ -40,7 +40,7 @@ bench: compile
 
 ## Line coverage of contracts/ (mocks excluded): coverage/lcov.info and a table.
 coverage: setup
-	$(HARDHAT) test solidity --coverage --test-profile default
+	$(HARDHAT) test solidity $(shell find test/unit -name '*.t.sol' | sort) --coverage --test-profile default
 	node scripts/coverage-report.ts coverage/lcov.info
 
 clean:
