@@ -88,6 +88,14 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
         uint32 faults;
     }
 
+    /// @dev The figures a status change is reported with.
+    struct Figures {
+        uint16 reasons;
+        uint256 consensus;
+        uint256 primaryPrice;
+        uint256 dispersionBps;
+    }
+
     /*//////////////////////////////////////////////////////////////
                               CONSTRUCTOR
     //////////////////////////////////////////////////////////////*/
@@ -398,34 +406,32 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
         uint256 primaryPrice,
         uint256 dispersionBps
     ) internal {
-        if (a.liqStatus != b.liquidation.status || a.liqSince != b.liquidation.since) {
-            RulesLib.PauseState memory p = b.liquidation;
-            emit PauseStatusChanged(
-                asset,
-                PauseKind.Liquidation,
-                a.liqStatus,
-                p.status,
-                b.reasons,
-                consensus,
-                primaryPrice,
-                dispersionBps,
-                p.status == RulesLib.STATUS_NORMAL ? p.graceUntil : p.expiresAt
-            );
-        }
-        if (a.borrowStatus != b.borrow.status || a.borrowSince != b.borrow.since) {
-            RulesLib.PauseState memory p = b.borrow;
-            emit PauseStatusChanged(
-                asset,
-                PauseKind.Borrow,
-                a.borrowStatus,
-                p.status,
-                b.reasons,
-                consensus,
-                primaryPrice,
-                dispersionBps,
-                p.status == RulesLib.STATUS_NORMAL ? p.graceUntil : p.expiresAt
-            );
-        }
+        Figures memory f = Figures(b.reasons, consensus, primaryPrice, dispersionBps);
+        _emitTransition(asset, PauseKind.Liquidation, a.liqStatus, a.liqSince, b.liquidation, f);
+        _emitTransition(asset, PauseKind.Borrow, a.borrowStatus, a.borrowSince, b.borrow, f);
+    }
+
+    /// @dev Emits `PauseStatusChanged` when the machine changed status or started a new pause.
+    function _emitTransition(
+        address asset,
+        PauseKind kind,
+        uint8 fromStatus,
+        uint40 fromSince,
+        RulesLib.PauseState memory p,
+        Figures memory f
+    ) internal {
+        if (fromStatus == p.status && fromSince == p.since) return;
+        emit PauseStatusChanged(
+            asset,
+            kind,
+            fromStatus,
+            p.status,
+            f.reasons,
+            f.consensus,
+            f.primaryPrice,
+            f.dispersionBps,
+            p.status == RulesLib.STATUS_NORMAL ? p.graceUntil : p.expiresAt
+        );
     }
 
     function _excludedChanged(Snapshot memory a, RulesLib.MarketState memory b) internal pure returns (bool) {

@@ -9,6 +9,7 @@ import {IPriceSource} from "../../contracts/interfaces/IPriceSource.sol";
 import {IAggregatorV3} from "../../contracts/interfaces/external/IAggregatorV3.sol";
 import {RulesLib} from "../../contracts/libraries/RulesLib.sol";
 import {MockSource} from "../../contracts/mocks/MockSource.sol";
+import {MarketDefaults} from "./MarketDefaults.sol";
 
 /// @notice Shared set-up: a real timelock (1 hour), the guard, a guardian, and three mock sources around 2,000.
 abstract contract GuardTestBase is Test {
@@ -39,38 +40,13 @@ abstract contract GuardTestBase is Test {
         third = new MockSource(PRICE);
     }
 
-    /// @dev A market on `sources` with production-like defaults (the ones the docs recommend).
+    /// @dev A market on `sources` with the recommended defaults.
     function _config(address[] memory sources, uint8 primaryIndex)
         internal
         pure
-        returns (RulesLib.MarketConfig memory cfg)
+        returns (RulesLib.MarketConfig memory)
     {
-        cfg.sources = new RulesLib.SourceConfig[](sources.length);
-        for (uint256 i; i < sources.length; ++i) {
-            cfg.sources[i] = RulesLib.SourceConfig({source: sources[i], maxAge: 1 hours});
-        }
-        cfg.primary = primaryIndex;
-        cfg.quorum = 2;
-        cfg.outlierBps = 500; // 5%
-        cfg.maxDeviationBps = 300; // 3%
-        cfg.confMultiplierBps = 10_000; // one confidence width
-        cfg.twapSpotBoundBps = 200; // 2%
-        cfg.maxUncorroborated = 30 minutes;
-        cfg.jumpBps = 1_000; // 10%
-        cfg.varianceThreshold = 1e15; // (3.2%)^2 per interval
-        cfg.shortAlphaBps = 2_000;
-        cfg.longAlphaBps = 100;
-        cfg.regimeRatioBps = 0;
-        cfg.regimeWarmup = 20;
-        cfg.statsInterval = 5 minutes;
-        cfg.returnClipBps = 2_000; // 20%
-        cfg.liquidationMask = RulesLib.defaultLiquidationMask(primaryIndex != RulesLib.NO_PRIMARY);
-        cfg.minPause = 10 minutes;
-        cfg.recoveryStreak = 3;
-        cfg.recoverySpacing = 1 minutes;
-        cfg.grace = 15 minutes;
-        cfg.maxPause = 6 hours;
-        cfg.maxExtension = 12 hours;
+        return MarketDefaults.config(sources, primaryIndex);
     }
 
     function _threeSources() internal view returns (address[] memory sources) {

@@ -9,6 +9,7 @@ import {IPriceSource} from "../../contracts/interfaces/IPriceSource.sol";
 import {IAggregatorV3} from "../../contracts/interfaces/external/IAggregatorV3.sol";
 import {RulesLib} from "../../contracts/libraries/RulesLib.sol";
 import {MockSource} from "../../contracts/mocks/MockSource.sol";
+import {MarketDefaults} from "../helpers/MarketDefaults.sol";
 
 /// @dev Shared deployment for the handlers: a timelock, the guard, four mock sources (0 is the primary).
 abstract contract HandlerBase is Test {
@@ -49,32 +50,8 @@ abstract contract HandlerBase is Test {
         }
     }
 
-    function defaultConfig(address[] memory list) public pure returns (RulesLib.MarketConfig memory cfg) {
-        cfg.sources = new RulesLib.SourceConfig[](list.length);
-        for (uint256 i; i < list.length; ++i) {
-            cfg.sources[i] = RulesLib.SourceConfig({source: list[i], maxAge: 1 hours});
-        }
-        cfg.primary = 0;
-        cfg.quorum = 2;
-        cfg.outlierBps = 500;
-        cfg.maxDeviationBps = 300;
-        cfg.confMultiplierBps = 10_000;
-        cfg.twapSpotBoundBps = 200;
-        cfg.maxUncorroborated = 30 minutes;
-        cfg.jumpBps = 1_000;
-        cfg.varianceThreshold = 1e15;
-        cfg.shortAlphaBps = 2_000;
-        cfg.longAlphaBps = 100;
-        cfg.regimeWarmup = 20;
-        cfg.statsInterval = 5 minutes;
-        cfg.returnClipBps = 2_000;
-        cfg.liquidationMask = RulesLib.defaultLiquidationMask(true);
-        cfg.minPause = 10 minutes;
-        cfg.recoveryStreak = 3;
-        cfg.recoverySpacing = 1 minutes;
-        cfg.grace = 15 minutes;
-        cfg.maxPause = 6 hours;
-        cfg.maxExtension = 12 hours;
+    function defaultConfig(address[] memory list) public pure returns (RulesLib.MarketConfig memory) {
+        return MarketDefaults.config(list, 0);
     }
 
     function _govern(bytes memory data) internal {
