@@ -279,7 +279,7 @@ contract ChaosInvariants is Test {
             // The cap in force when the pause started: both bounds are hard-capped by the guard.
             assertLe(uint256(p.expiresAt), uint256(p.since) + 3 days + 7 days, "GUARD_INV_A: beyond hard cap");
             assertLe(p.extended, 7 days, "GUARD_INV_A: extension beyond hard cap");
-            assertLe(p.extended, uint256(cfg.maxExtension) > p.extended ? cfg.maxExtension : p.extended);
+            // Not `extended <= cfg.maxExtension`: governance may lower the cap after an extension was granted.
             if (block.timestamp >= p.expiresAt) assertTrue(guard.isLiquidationAllowed(handler.ASSET()));
         }
     }

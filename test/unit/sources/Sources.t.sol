@@ -44,7 +44,7 @@ contract ChainlinkSourceTest is Test {
         IPriceSource.Reading memory r = s.read();
         uint256 expected = decimals <= 18 ? answer * 10 ** (18 - decimals) : answer / 10 ** (decimals - 18);
         assertEq(r.price, expected);
-        assertEq(r.fault, expected == 0 ? 0 : 0);
+        assertEq(r.fault, RulesLib.FAULT_NONE);
     }
 
     function test_read_faults() public {
@@ -208,7 +208,11 @@ contract UniswapV3TwapSourceTest is Test {
         pool.set(tick, TickMath.getSqrtRatioAtTick(tick + 2000));
         UniswapV3TwapSource s = new UniswapV3TwapSource(IUniswapV3PoolOracle(address(pool)), address(weth), 600, "x");
         IPriceSource.Reading memory r = s.read();
-        assertGt(r.spot == r.price ? 0 : 1, 0);
+        // Spot sits 2,000 ticks above the average: a factor 1.0001^2000 = 1.2214 on the pool's raw price, upward
+        // when WETH is token0 and downward when it is token1 (the price is then inverted).
+        (uint256 high, uint256 low) = pool.token0() == address(weth) ? (r.spot, r.price) : (r.price, r.spot);
+        assertGt(high, low);
+        assertApproxEqRel(high * 1e18 / low, 1.2214e18, 1e15);
     }
 
     function testFuzz_read_negativeTicksRoundDown(int24 tick) public {
