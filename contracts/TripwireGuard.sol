@@ -6,6 +6,7 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 
 import {IPriceSource} from "./interfaces/IPriceSource.sol";
 import {ITripwireGuard} from "./interfaces/ITripwireGuard.sol";
+import {ITripwireListener} from "./interfaces/ITripwireListener.sol";
 import {IAutomationCompatible} from "./interfaces/external/IAutomationCompatible.sol";
 import {IAggregatorV3} from "./interfaces/external/IAggregatorV3.sol";
 import {ConfigStoreLib} from "./libraries/ConfigStoreLib.sol";
@@ -35,6 +36,12 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
     /// @dev Gas that must be left before a read so that the read gets all of `SOURCE_READ_GAS` (EIP-150 keeps 1/64)
     /// and the caller can still finish.
     uint256 private constant READ_GAS_REQUIRED = SOURCE_READ_GAS * 64 / 63 + 5_000;
+    /// @notice The most listeners the guard notifies of pause changes.
+    uint256 public constant MAX_LISTENERS = 4;
+    /// @notice Gas each listener notification is given.
+    uint256 public constant LISTENER_GAS = 100_000;
+    /// @dev As for reads: a caller cannot starve a notification into a silent failure.
+    uint256 private constant LISTENER_GAS_REQUIRED = LISTENER_GAS * 64 / 63 + 5_000;
     /// @dev A `Reading` is five words; the round data of an AggregatorV3 too.
     uint256 private constant FIVE_WORDS = 160;
 
@@ -69,8 +76,11 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
     mapping(address asset => uint256[5] words) private _states;
     mapping(address asset => address pointer) private _configs;
     address[] private _assets;
+    // One slot: read on every poke, so the listener count is warm when a pause changes.
     IAggregatorV3 private _sequencerFeed;
     uint32 private _sequencerGrace;
+    uint8 private _listenerCount;
+    address[MAX_LISTENERS] private _listeners;
 
     /// @dev What events and upkeep checks compare before and after an evaluation (values, not references).
     struct Snapshot {
@@ -139,6 +149,26 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
     function setSequencer(IAggregatorV3 feed, uint32 grace) external {
         _checkGovernance();
         _setSequencer(feed, grace);
+    }
+
+    /// @inheritdoc ITripwireGuard
+    function setListeners(address[] calldata newListeners) external {
+        _checkGovernance();
+        uint256 n = newListeners.length;
+        if (n > MAX_LISTENERS) revert GuardTooManyListeners(n, MAX_LISTENERS);
+        for (uint256 i; i < n; ++i) {
+            address listener = newListeners[i];
+            if (listener.code.length == 0) revert GuardInvalidListener(i, listener);
+            for (uint256 j; j < i; ++j) {
+                if (newListeners[j] == listener) revert GuardInvalidListener(i, listener);
+            }
+            _listeners[i] = listener;
+        }
+        for (uint256 i = n; i < MAX_LISTENERS; ++i) {
+            delete _listeners[i];
+        }
+        _listenerCount = uint8(n);
+        emit ListenersSet(newListeners);
     }
 
     /*//////////////////////////////////////////////////////////////
@@ -256,6 +286,32 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
         uint256 word = _states[asset][0];
         if (StateCodecLib.status(word) == RulesLib.STATUS_UNLISTED) revert GuardUnknownMarket(asset);
         return !StateCodecLib.unpackPause(word).isPaused(block.timestamp);
+    }
+
+    /// @inheritdoc ITripwireGuard
+    function liquidationStatus(address asset) external view returns (bool allowed, uint8 status, uint40 evaluatedAt) {
+        uint256 word = _states[asset][0];
+        status = StateCodecLib.status(word);
+        if (status == RulesLib.STATUS_UNLISTED) revert GuardUnknownMarket(asset);
+        allowed = !StateCodecLib.unpackPause(word).isPaused(block.timestamp);
+        evaluatedAt = StateCodecLib.evaluatedAt(word);
+    }
+
+    /// @inheritdoc ITripwireGuard
+    function pausedUntil(address asset) external view returns (uint40 liquidation, uint40 borrow) {
+        uint256[5] storage words = _states[asset];
+        uint256 w0 = words[0];
+        if (StateCodecLib.status(w0) == RulesLib.STATUS_UNLISTED) revert GuardUnknownMarket(asset);
+        return StateCodecLib.horizon(w0, words[1]);
+    }
+
+    /// @inheritdoc ITripwireGuard
+    function getListeners() external view returns (address[] memory list) {
+        uint256 n = _listenerCount;
+        list = new address[](n);
+        for (uint256 i; i < n; ++i) {
+            list[i] = _listeners[i];
+        }
     }
 
     /// @inheritdoc ITripwireGuard
@@ -378,8 +434,30 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
         return StateCodecLib.unpack(words);
     }
 
+    /// @dev Stores a state and, when its pause horizon moved, tells the listeners (after the write).
     function _store(address asset, RulesLib.MarketState memory state) internal {
-        _states[asset] = StateCodecLib.pack(state);
+        uint256[5] storage slots = _states[asset];
+        (uint40 oldLiq, uint40 oldBorrow) = StateCodecLib.horizon(slots[0], slots[1]);
+        uint256[5] memory words = StateCodecLib.pack(state);
+        _states[asset] = words;
+        (uint40 liqUntil, uint40 borrowUntil) = StateCodecLib.horizon(words[0], words[1]);
+        if (liqUntil != oldLiq || borrowUntil != oldBorrow) _notify(asset, liqUntil, borrowUntil);
+    }
+
+    /// @dev Bounded-gas calls; no returndata copied; a failure is reported, never propagated (a listener cannot stop
+    /// the guard from tripping). Reverts only if the caller left too little gas for a full allowance.
+    function _notify(address asset, uint40 liqUntil, uint40 borrowUntil) internal {
+        uint256 n = _listenerCount;
+        bytes memory data = abi.encodeCall(ITripwireListener.onPauseChanged, (asset, liqUntil, borrowUntil));
+        for (uint256 i; i < n; ++i) {
+            address listener = _listeners[i];
+            if (gasleft() < LISTENER_GAS_REQUIRED) revert GuardInsufficientGas(gasleft(), LISTENER_GAS_REQUIRED);
+            bool ok;
+            assembly ("memory-safe") {
+                ok := call(LISTENER_GAS, listener, 0, add(data, 0x20), mload(data), 0, 0)
+            }
+            if (!ok) emit ListenerFailed(listener, asset, liqUntil, borrowUntil);
+        }
     }
 
     function _checkGasForRead() internal view {

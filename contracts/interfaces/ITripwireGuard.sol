@@ -80,6 +80,10 @@ interface ITripwireGuard is IAutomationCompatible {
     error GuardConfigWriteFailed();
     /// @notice `checkData` or `performData` is not an ABI-encoded `address[]`.
     error GuardMalformedUpkeepData(uint256 length);
+    /// @notice More listeners than the guard notifies.
+    error GuardTooManyListeners(uint256 count, uint256 max);
+    /// @notice A listener is the zero address, has no code, or is listed twice.
+    error GuardInvalidListener(uint256 index, address listener);
 
     /*//////////////////////////////////////////////////////////////
                                  EVENTS
@@ -134,6 +138,19 @@ interface ITripwireGuard is IAutomationCompatible {
         uint256 consensus
     );
 
+    /// @notice The set of listeners told of pause changes was replaced.
+    /// @param listeners The new set.
+    event ListenersSet(address[] listeners);
+
+    /// @notice A listener's notification failed; it is stale for `asset` until it resynchronises.
+    /// @param listener The listener.
+    /// @param asset The market whose change it missed.
+    /// @param liquidationPausedUntil The horizon it was told.
+    /// @param borrowPausedUntil The horizon it was told.
+    event ListenerFailed(
+        address indexed listener, address indexed asset, uint40 liquidationPausedUntil, uint40 borrowPausedUntil
+    );
+
     /// @notice A guardian paused a market by hand.
     event GuardianPaused(address indexed asset, address indexed guardian, bytes32 reason, uint40 expiresAt);
 
@@ -158,6 +175,12 @@ interface ITripwireGuard is IAutomationCompatible {
     /// @param feed The Chainlink-style uptime feed (answer 0 = up).
     /// @param grace Seconds after a restart during which liquidations stay paused (at most 4 hours).
     function setSequencer(IAggregatorV3 feed, uint32 grace) external;
+
+    /// @notice Replaces the listeners told, in the same transaction, of every change of a market's pause horizon.
+    /// @dev Timelock only. At most `MAX_LISTENERS`, each a contract, no duplicates. A listener added here should
+    /// resynchronise from the guard's views once the change has executed (the Aave sentinel's `sync`).
+    /// @param newListeners The listeners (empty: none).
+    function setListeners(address[] calldata newListeners) external;
 
     /*//////////////////////////////////////////////////////////////
                                 GUARDIAN
@@ -202,6 +225,22 @@ interface ITripwireGuard is IAutomationCompatible {
     /// @notice Whether liquidations of `asset` are allowed, from the stored state (one storage read).
     /// @dev A pause that reached its expiry reads as allowed before anyone pokes it. Reverts for unknown markets.
     function isLiquidationAllowed(address asset) external view returns (bool);
+
+    /// @notice Whether liquidations of `asset` are allowed, and how fresh that verdict is, from one storage read.
+    /// @dev For integrations that poke inline when the stored evaluation is older than they accept.
+    /// @return allowed Whether liquidations are allowed now.
+    /// @return status The liquidation machine's `RulesLib.STATUS_*`.
+    /// @return evaluatedAt When the market was last evaluated.
+    function liquidationStatus(address asset) external view returns (bool allowed, uint8 status, uint40 evaluatedAt);
+
+    /// @notice The pause horizon of a market: paused while `block.timestamp` is below each value, until its next
+    /// change (which the guard tells its listeners).
+    /// @return liquidation Liquidations are paused while `block.timestamp < liquidation`.
+    /// @return borrow Borrows are paused while `block.timestamp < borrow`.
+    function pausedUntil(address asset) external view returns (uint40 liquidation, uint40 borrow);
+
+    /// @notice The listeners told of pause changes.
+    function getListeners() external view returns (address[] memory);
 
     /// @notice Whether new borrows against or of `asset` are allowed, from the stored state.
     function isBorrowAllowed(address asset) external view returns (bool);

@@ -58,4 +58,16 @@ contract MockAggregator is IAggregatorV3 {
         if (_reverts) revert MockAggregatorReverted();
         return (_roundId, _answer, _startedAt, _updatedAt, _answeredInRound);
     }
+
+    /// @notice The legacy AggregatorInterface answer, which AaveOracle reads.
+    function latestAnswer() external view returns (int256) {
+        if (_reverts) revert MockAggregatorReverted();
+        return _answer;
+    }
+
+    /// @notice The legacy AggregatorInterface timestamp.
+    function latestTimestamp() external view returns (uint256) {
+        if (_reverts) revert MockAggregatorReverted();
+        return _updatedAt;
+    }
 }

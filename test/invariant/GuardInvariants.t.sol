@@ -273,7 +273,6 @@ contract ChaosInvariants is Test {
     /// its expiry liquidations read as allowed without anyone poking.
     function invariant_pauseNeverOutlivesCap() public view {
         RulesLib.MarketState memory s = guard.marketState(handler.ASSET());
-        RulesLib.MarketConfig memory cfg = guard.marketConfig(handler.ASSET());
         RulesLib.PauseState memory p = s.liquidation;
         if (p.status == RulesLib.STATUS_TRIPPED || p.status == RulesLib.STATUS_RECOVERING) {
             // The cap in force when the pause started: both bounds are hard-capped by the guard.
