@@ -2,7 +2,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "artifacts/", "cache/", "types/", "coverage/", ".toolchain/", "eslint.config.js"] },
+  { ignores: ["node_modules/", "artifacts/", "cache/", "types/", "coverage/", "dist/", "abi/", ".toolchain/", "eslint.config.js"] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {

@@ -17,7 +17,18 @@ import {
   deployUniswapPool,
   publishPyth,
   setMarket,
+  toUnits,
 } from "../scripts/lib/fixtures.js";
+import { deployAaveSentinel } from "../scripts/lib/aave.js";
+import {
+  deployExampleMarket,
+  deployLendingWorld,
+  openAavePosition,
+  openExamplePosition,
+  pokeAll,
+  SEQUENCER_GRACE,
+  setPrices,
+} from "../scripts/lib/world.js";
 import type { GasProbe } from "../types/ethers-contracts/index.js";
 
 const require = createRequire(import.meta.url);
@@ -133,11 +144,21 @@ async function main(): Promise<void> {
     sentinel.interface.encodeFunctionData("isLiquidationAllowed"),
   );
 
+  await benchIntegrations(conn, probe, measurements);
+
+  const extra = (name: string): number => {
+    const gas = measurements[name];
+    if (gas === undefined) throw new Error(`bench: ${name} was not measured`);
+    return gas;
+  };
   const targets = {
     "guard.isLiquidationAllowed <= aave.PriceOracleSentinel.isLiquidationAllowed":
       (measurements["guard.isLiquidationAllowed"] ?? Infinity) <=
       (measurements["aave.PriceOracleSentinel.isLiquidationAllowed"] ?? 0),
     "guard.poke.chainlink+pyth+twap <= 60000": (measurements["guard.poke.chainlink+pyth+twap"] ?? Infinity) <= 60_000,
+    "aave.liquidationCall: tripwireSentinel overhead <= aaveSentinel overhead":
+      extra("aave.liquidationCall.tripwireSentinel") - extra("aave.liquidationCall.noSentinel") <=
+      extra("aave.liquidationCall.aaveSentinel") - extra("aave.liquidationCall.noSentinel"),
   };
   await mkdir(path.dirname(RESULTS), { recursive: true });
   await writeFile(
@@ -147,6 +168,88 @@ async function main(): Promise<void> {
   for (const [name, gas] of Object.entries(measurements)) console.log(`${name.padEnd(60)} ${gas}`);
   for (const [name, met] of Object.entries(targets)) console.log(`${met ? "met   " : "MISSED"} ${name}`);
   console.log(`wrote ${RESULTS}`);
+}
+
+/**
+ * Liquidations through real Aave V3 bytecode without a sentinel, with Aave's own (on the same sequencer feed) and
+ * with Tripwire's; and through the example market unguarded, guarded, and guarded with an inline poke. Every
+ * liquidation is of an identical position (10 WETH, 15,000 USDC, WETH falling honestly to 1,780: HF 0.979), made
+ * by the probe, after a warm-up liquidation so that no measured one pays a first write the others do not.
+ */
+async function benchIntegrations(conn: Connection, probe: GasProbe, measurements: Record<string, number>): Promise<void> {
+  const { ethers, networkHelpers } = conn;
+  const w = await deployLendingWorld(conn, { withSentinel: false });
+  const unguarded = await deployExampleMarket(w, { guard: ethers.ZeroAddress });
+  const guarded = await deployExampleMarket(w);
+  const inline = await deployExampleMarket(w, { maxEvaluationAge: 60 });
+  const users = w.signers.slice(1, 8);
+  const [warm, noSentinel, aaveOwn, tripwire, u, g, i] = users;
+  if (i === undefined || warm === undefined || noSentinel === undefined || aaveOwn === undefined) {
+    throw new Error("bench: the network has too few accounts");
+  }
+  if (tripwire === undefined || u === undefined || g === undefined) throw new Error("bench: too few accounts");
+  for (const who of [warm, noSentinel, aaveOwn, tripwire]) await openAavePosition(w, who, 10, 15_000);
+  await openExamplePosition(w, unguarded, u, 10, 15_000);
+  await openExamplePosition(w, guarded, g, 10, 15_000);
+  await openExamplePosition(w, inline, i, 10, 15_000);
+  // The sentinel's views while open (every watched asset normal, the sequencer up past its grace): the full path.
+  measurements["tripwireSentinel.isLiquidationAllowed"] = await measure(
+    probe,
+    await w.sentinel.getAddress(),
+    w.sentinel.interface.encodeFunctionData("isLiquidationAllowed"),
+  );
+  measurements["tripwireSentinel.isBorrowAllowed"] = await measure(
+    probe,
+    await w.sentinel.getAddress(),
+    w.sentinel.interface.encodeFunctionData("isBorrowAllowed"),
+  );
+
+  await networkHelpers.time.increase(300);
+  await setPrices(w, "weth", 1780);
+  await setPrices(w, "usdc", 1);
+  await pokeAll(w);
+
+  const probeAddress = await probe.getAddress();
+  await (await w.usdc.mint(probeAddress, toUnits(1_000_000, 6))).wait();
+  for (const spender of [w.aave.poolAddress, ...(await Promise.all([unguarded, guarded, inline].map((m) => m.getAddress())))]) {
+    await (await probe.approve(w.usdcAddress, spender)).wait();
+  }
+  const aaveLiquidation = (user: string): string =>
+    w.aave.pool.interface.encodeFunctionData("liquidationCall", [
+      w.wethAddress,
+      w.usdcAddress,
+      user,
+      toUnits(5_000, 6),
+      false,
+    ]);
+  await measure(probe, w.aave.poolAddress, aaveLiquidation(warm.address));
+  measurements["aave.liquidationCall.noSentinel"] = await measure(probe, w.aave.poolAddress, aaveLiquidation(noSentinel.address));
+  const aaveSentinel = await deployAaveSentinel(conn, w.aave, await w.uptime.getAddress(), SEQUENCER_GRACE);
+  await (await w.aave.provider.setPriceOracleSentinel(await aaveSentinel.getAddress())).wait();
+  measurements["aave.liquidationCall.aaveSentinel"] = await measure(probe, w.aave.poolAddress, aaveLiquidation(aaveOwn.address));
+  await (await w.aave.provider.setPriceOracleSentinel(await w.sentinel.getAddress())).wait();
+  measurements["aave.liquidationCall.tripwireSentinel"] = await measure(probe, w.aave.poolAddress, aaveLiquidation(tripwire.address));
+  const exampleLiquidation = (user: string): string =>
+    guarded.interface.encodeFunctionData("liquidate", [user, w.wethAddress, toUnits(5_000, 6)]);
+  measurements["example.liquidate.unguarded"] = await measure(probe, await unguarded.getAddress(), exampleLiquidation(u.address));
+  measurements["example.liquidate.guarded"] = await measure(probe, await guarded.getAddress(), exampleLiquidation(g.address));
+  // The stored evaluation is two minutes old (the feeds are fresh): the inline market pokes first.
+  await networkHelpers.time.increase(120);
+  await setPrices(w, "weth", 1780);
+  measurements["example.liquidate.guardedInlinePoke"] = await measure(probe, await inline.getAddress(), exampleLiquidation(i.address));
+  const [, , evaluatedAt] = await w.d.guard.liquidationStatus(w.wethAddress);
+  const latest = (await ethers.provider.getBlock("latest"))?.timestamp ?? 0;
+  if (Number(evaluatedAt) !== latest) throw new Error("bench: the inline-poke liquidation did not poke");
+
+  // What a listener notification costs the poke that trips (two watched assets).
+  await setPrices(w, "weth", 1780, { primary: 1500 });
+  const before = (await w.d.guard.liquidationStatus(w.wethAddress))[0];
+  measurements["guard.poke.trip.withAaveSentinelListener"] = await measure(
+    probe,
+    await w.d.guard.getAddress(),
+    w.d.guard.interface.encodeFunctionData("poke", [w.wethAddress]),
+  );
+  if (!before || (await w.d.guard.liquidationStatus(w.wethAddress))[0]) throw new Error("bench: the trip poke did not trip");
 }
 
 await main();

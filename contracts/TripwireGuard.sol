@@ -290,11 +290,12 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
 
     /// @inheritdoc ITripwireGuard
     function liquidationStatus(address asset) external view returns (bool allowed, uint8 status, uint40 evaluatedAt) {
-        uint256 word = _states[asset][0];
+        uint256[5] storage words = _states[asset];
+        uint256 word = words[0];
         status = StateCodecLib.status(word);
         if (status == RulesLib.STATUS_UNLISTED) revert GuardUnknownMarket(asset);
         allowed = !StateCodecLib.unpackPause(word).isPaused(block.timestamp);
-        evaluatedAt = StateCodecLib.evaluatedAt(word);
+        evaluatedAt = StateCodecLib.evaluatedAt(words[2]);
     }
 
     /// @inheritdoc ITripwireGuard
@@ -437,9 +438,13 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
     /// @dev Stores a state and, when its pause horizon moved, tells the listeners (after the write).
     function _store(address asset, RulesLib.MarketState memory state) internal {
         uint256[5] storage slots = _states[asset];
-        (uint40 oldLiq, uint40 oldBorrow) = StateCodecLib.horizon(slots[0], slots[1]);
+        uint256 old0 = slots[0];
+        uint256 old1 = slots[1];
         uint256[5] memory words = StateCodecLib.pack(state);
         _states[asset] = words;
+        // A steady poke leaves both machines alone: nothing to compare.
+        if (words[0] == old0 && words[1] == old1) return;
+        (uint40 oldLiq, uint40 oldBorrow) = StateCodecLib.horizon(old0, old1);
         (uint40 liqUntil, uint40 borrowUntil) = StateCodecLib.horizon(words[0], words[1]);
         if (liqUntil != oldLiq || borrowUntil != oldBorrow) _notify(asset, liqUntil, borrowUntil);
     }

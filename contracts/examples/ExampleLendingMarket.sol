@@ -320,9 +320,12 @@ contract ExampleLendingMarket is TripwireGuarded, Ownable2Step, ReentrancyGuard 
         seized = _seizeFor(repaid, price, c);
         uint256 balance = collateralOf[user][collateral];
         if (seized > balance) {
-            // Not enough of this collateral: take all of it, for the debt it covers.
+            // Not enough of this collateral: take all of it, for the debt it covers (rounded up, so that rounding
+            // never hands the liquidator more than the bonus).
             seized = balance;
-            repaid = Math.mulDiv(_value(balance, price, c.unit), BPS * DEBT_UNIT, (BPS + c.bonusBps) * WAD);
+            repaid = Math.mulDiv(
+                _value(balance, price, c.unit), BPS * DEBT_UNIT, (BPS + c.bonusBps) * WAD, Math.Rounding.Ceil
+            );
             if (repaid == 0) revert MarketInvalidAmount(repayAmount, 0);
         }
         collateralOf[user][collateral] = balance - seized;

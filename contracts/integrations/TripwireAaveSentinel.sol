@@ -155,7 +155,6 @@ contract TripwireAaveSentinel is IAavePriceOracleSentinel, ITripwireListener {
 
     /// @inheritdoc IAavePriceOracleSentinel
     /// @dev False while any watched asset's borrows are paused, or the sequencer is down or within its grace.
-    /// Measured: 10,590 gas as an external call from a contract with a sequencer feed, cold (bench/results).
     function isBorrowAllowed() external view returns (bool) {
         Hot memory hot = _hot;
         return block.timestamp >= hot.borrowPausedUntil && _isSequencerUpAndGracePassed(hot);
@@ -163,7 +162,8 @@ contract TripwireAaveSentinel is IAavePriceOracleSentinel, ITripwireListener {
 
     /// @inheritdoc IAavePriceOracleSentinel
     /// @dev False while any watched asset's liquidations are paused, or the sequencer is down or within its grace.
-    /// Measured: 10,590 gas as an external call from a contract with a sequencer feed, cold (bench/results).
+    /// Measured (bench/results/gas.json): 13,336 gas as a cold external call with a sequencer feed; it adds 13,404
+    /// gas to Aave 3.0.2's liquidationCall, where Aave's own sentinel on the same feed adds 15,527.
     function isLiquidationAllowed() external view returns (bool) {
         Hot memory hot = _hot;
         return block.timestamp >= hot.liquidationPausedUntil && _isSequencerUpAndGracePassed(hot);
@@ -203,7 +203,8 @@ contract TripwireAaveSentinel is IAavePriceOracleSentinel, ITripwireListener {
     //////////////////////////////////////////////////////////////*/
 
     /// @inheritdoc ITripwireListener
-    /// @dev Guard only. Ignores assets this sentinel does not watch. About 20,000 gas for four watched assets.
+    /// @dev Guard only. Ignores assets this sentinel does not watch. Runs within the guard's `LISTENER_GAS`
+    /// allowance; its loop is bounded by `MAX_ASSETS`.
     function onPauseChanged(address asset, uint40 liquidationPausedUntil, uint40 borrowPausedUntil) external {
         if (msg.sender != address(GUARD)) revert SentinelNotGuard(msg.sender);
         Horizon storage h = _horizons[asset];

@@ -226,8 +226,9 @@ interface ITripwireGuard is IAutomationCompatible {
     /// @dev A pause that reached its expiry reads as allowed before anyone pokes it. Reverts for unknown markets.
     function isLiquidationAllowed(address asset) external view returns (bool);
 
-    /// @notice Whether liquidations of `asset` are allowed, and how fresh that verdict is, from one storage read.
-    /// @dev For integrations that poke inline when the stored evaluation is older than they accept.
+    /// @notice Whether liquidations of `asset` are allowed, and how fresh that verdict is (two storage reads).
+    /// @dev For integrations that poke inline when the stored evaluation is older than they accept; the others
+    /// read `isLiquidationAllowed` (one storage read).
     /// @return allowed Whether liquidations are allowed now.
     /// @return status The liquidation machine's `RulesLib.STATUS_*`.
     /// @return evaluatedAt When the market was last evaluated.

@@ -9,11 +9,10 @@ import {RulesLib} from "./RulesLib.sol";
 /// `isLiquidationAllowed`.
 /// @dev Layout (bit offsets):
 /// word 0, the liquidation machine: status 0, since 8, expiresAt 48, graceUntil 88, lastHealthyAt 128, streak 168,
-///   extended 176, held 208; and the market's evaluatedAt 216, so that an integration learns both whether it may
-///   liquidate and how fresh that verdict is from one storage read.
-/// word 1, the borrow machine: same layout (bits 216.. unused).
-/// word 2: reasons 0, uncorroboratedSince 56, statsAt 96, statsCount 136, invalidMask 144, uninformativeMask 152,
-///   outlierMask 160, faults 168.
+///   extended 176, held 208. Unchanged by a steady poke, so a keeper's routine poke does not write it.
+/// word 1, the borrow machine: same layout.
+/// word 2: reasons 0, evaluatedAt 16, uncorroboratedSince 56, statsAt 96, statsCount 136, invalidMask 144,
+///   uninformativeMask 152, outlierMask 160, faults 168. Written by every poke (evaluatedAt and statsAt share it).
 /// word 3: refPrice 0, shortVar 128, longVar 192.
 /// word 4: bandLow 0, bandHigh 128.
 library StateCodecLib {
@@ -23,7 +22,7 @@ library StateCodecLib {
     uint256 private constant MASK_40 = 0xffffffffff;
     uint256 private constant MASK_64 = 0xffffffffffffffff;
     uint256 private constant MASK_128 = type(uint128).max;
-    uint256 private constant EVALUATED_AT_OFFSET = 216;
+    uint256 private constant EVALUATED_AT_OFFSET = 16;
 
     /// @notice Packs one pause machine.
     function packPause(RulesLib.PauseState memory p) internal pure returns (uint256 w) {
@@ -44,9 +43,9 @@ library StateCodecLib {
         p.held = (w >> 208) & 1 == 1;
     }
 
-    /// @notice The market's last evaluation time, from word 0.
-    function evaluatedAt(uint256 w0) internal pure returns (uint40) {
-        return uint40(w0 >> EVALUATED_AT_OFFSET);
+    /// @notice The market's last evaluation time, from word 2.
+    function evaluatedAt(uint256 w2) internal pure returns (uint40) {
+        return uint40(w2 >> EVALUATED_AT_OFFSET & MASK_40);
     }
 
     /// @notice The pause horizon of a market from its two machine words: liquidations are paused exactly while the
@@ -81,9 +80,9 @@ library StateCodecLib {
 
     /// @notice Packs a whole state.
     function pack(RulesLib.MarketState memory s) internal pure returns (uint256[5] memory w) {
-        w[0] = packPause(s.liquidation) | uint256(s.evaluatedAt) << EVALUATED_AT_OFFSET;
+        w[0] = packPause(s.liquidation);
         w[1] = packPause(s.borrow);
-        w[2] = uint256(s.reasons) | uint256(s.uncorroboratedSince) << 56
+        w[2] = uint256(s.reasons) | uint256(s.evaluatedAt) << EVALUATED_AT_OFFSET | uint256(s.uncorroboratedSince) << 56
             | uint256(s.statsAt) << 96 | uint256(s.statsCount) << 136 | uint256(s.invalidMask) << 144
             | uint256(s.uninformativeMask) << 152 | uint256(s.outlierMask) << 160 | uint256(s.faults) << 168;
         w[3] = uint256(s.refPrice) | uint256(s.shortVar) << 128 | uint256(s.longVar) << 192;
@@ -93,10 +92,10 @@ library StateCodecLib {
     /// @notice Unpacks a whole state.
     function unpack(uint256[5] memory w) internal pure returns (RulesLib.MarketState memory s) {
         s.liquidation = unpackPause(w[0]);
-        s.evaluatedAt = evaluatedAt(w[0]);
         s.borrow = unpackPause(w[1]);
         uint256 w2 = w[2];
         s.reasons = uint16(w2 & MASK_16);
+        s.evaluatedAt = evaluatedAt(w2);
         s.uncorroboratedSince = uint40(w2 >> 56 & MASK_40);
         s.statsAt = uint40(w2 >> 96 & MASK_40);
         s.statsCount = uint8(w2 >> 136 & MASK_8);

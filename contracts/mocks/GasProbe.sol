@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
 /// @title GasProbe
 /// @notice Measures the gas of one external call as a protocol's contract would make it: from a contract, with the
 /// target's account and storage cold. Used by the bench.
@@ -17,5 +19,10 @@ contract GasProbe {
         (ok,) = target.call(data);
         gasUsed = before - gasleft();
         emit Measured(target, ok, gasUsed);
+    }
+
+    /// @notice Lets `spender` take the probe's `token` (so that the probe can act as a liquidator).
+    function approve(IERC20 token, address spender) external {
+        token.approve(spender, type(uint256).max);
     }
 }

@@ -8,6 +8,7 @@ import {GuardTestBase} from "../helpers/GuardTestBase.sol";
 import {TripwireGuard} from "../../contracts/TripwireGuard.sol";
 import {ITripwireGuard} from "../../contracts/interfaces/ITripwireGuard.sol";
 import {IPriceSource} from "../../contracts/interfaces/IPriceSource.sol";
+import {ITripwireListener} from "../../contracts/interfaces/ITripwireListener.sol";
 import {IAggregatorV3} from "../../contracts/interfaces/external/IAggregatorV3.sol";
 import {RulesLib} from "../../contracts/libraries/RulesLib.sol";
 import {MockAggregator} from "../../contracts/mocks/MockAggregator.sol";
@@ -753,5 +754,196 @@ contract TripwireGuardTest is GuardTestBase {
             abi.encodeWithSelector(ITripwireGuard.GuardParameterOutOfBounds.selector, field, value, min, max)
         );
         timelock.execute(address(guard), 0, call, bytes32(0), salt);
+    }
+
+    /*//////////////////////////////////////////////////////////////
+                          LISTENERS AND VIEWS
+    //////////////////////////////////////////////////////////////*/
+
+    function test_setListeners_boundsAndGovernance() public {
+        RecordingListener a = new RecordingListener();
+        RecordingListener b = new RecordingListener();
+        address[] memory list = new address[](2);
+        list[0] = address(a);
+        list[1] = address(b);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITripwireGuard.GuardNotGovernance.selector, address(this), address(timelock))
+        );
+        guard.setListeners(list);
+
+        _expectGovernRevert(
+            abi.encodeCall(guard.setListeners, (new address[](5))),
+            abi.encodeWithSelector(ITripwireGuard.GuardTooManyListeners.selector, 5, 4)
+        );
+        address[] memory dup = new address[](2);
+        dup[0] = address(a);
+        dup[1] = address(a);
+        _expectGovernRevert(
+            abi.encodeCall(guard.setListeners, (dup)),
+            abi.encodeWithSelector(ITripwireGuard.GuardInvalidListener.selector, 1, address(a))
+        );
+        address[] memory eoa = new address[](1);
+        eoa[0] = makeAddr("eoa");
+        _expectGovernRevert(
+            abi.encodeCall(guard.setListeners, (eoa)),
+            abi.encodeWithSelector(ITripwireGuard.GuardInvalidListener.selector, 0, eoa[0])
+        );
+
+        bytes memory call = abi.encodeCall(guard.setListeners, (list));
+        timelock.schedule(address(guard), 0, call, bytes32(0), bytes32(0), DELAY);
+        _skip(DELAY);
+        vm.expectEmit(address(guard));
+        emit ITripwireGuard.ListenersSet(list);
+        timelock.execute(address(guard), 0, call, bytes32(0), bytes32(0));
+        assertEq(guard.getListeners(), list);
+        address[] memory one = new address[](1);
+        one[0] = address(b);
+        _govern(abi.encodeCall(guard.setListeners, (one)));
+        assertEq(guard.getListeners(), one);
+    }
+
+    function test_listeners_toldOfEveryHorizonChangeAndNothingElse() public {
+        RulesLib.MarketConfig memory cfg = _listDefault();
+        RecordingListener rec = new RecordingListener();
+        address[] memory list = new address[](1);
+        list[0] = address(rec);
+        _govern(abi.encodeCall(guard.setListeners, (list)));
+        _setAll(PRICE);
+        guard.poke(asset);
+        assertEq(rec.calls(), 0, "a healthy poke changes no horizon");
+
+        primary.setPrice(PRICE * 90 / 100);
+        guard.poke(asset);
+        assertEq(rec.calls(), 1, "trip");
+        (uint40 liq, uint40 borrow) = guard.pausedUntil(asset);
+        assertEq(liq, uint40(block.timestamp + cfg.maxPause));
+        assertEq(rec.lastAsset(), asset);
+        assertEq(rec.lastLiquidation(), liq);
+        assertEq(rec.lastBorrow(), borrow);
+        guard.poke(asset);
+        assertEq(rec.calls(), 1, "a poke that keeps the pause changes no horizon");
+
+        vm.prank(guardian);
+        guard.extendPause(asset, 1 hours);
+        assertEq(rec.calls(), 2, "extension");
+        assertEq(rec.lastLiquidation(), liq + 1 hours);
+
+        vm.prank(guardian);
+        guard.clearPause(asset);
+        assertEq(rec.calls(), 3, "clear");
+        (liq, borrow) = guard.pausedUntil(asset);
+        assertEq(rec.lastLiquidation(), liq);
+        assertEq(liq, uint40(block.timestamp + cfg.grace), "liquidations wait out the grace");
+        assertEq(borrow, 0, "borrows do not");
+    }
+
+    function test_listeners_failureIsReportedNotPropagated() public {
+        _listDefault();
+        GasBurningListener burner = new GasBurningListener();
+        RecordingListener rec = new RecordingListener();
+        address[] memory list = new address[](2);
+        list[0] = address(burner);
+        list[1] = address(rec);
+        _govern(abi.encodeCall(guard.setListeners, (list)));
+        _setAll(PRICE);
+        primary.setPrice(PRICE * 90 / 100);
+        uint40 expected = uint40(block.timestamp + 6 hours);
+        vm.expectEmit(address(guard));
+        emit ITripwireGuard.ListenerFailed(address(burner), asset, expected, expected);
+        uint256 before = gasleft();
+        guard.poke(asset);
+        assertLt(before - gasleft(), 600_000, "a burning listener costs at most its allowance");
+        assertEq(rec.calls(), 1, "the next listener is still told");
+        assertFalse(guard.isLiquidationAllowed(asset));
+    }
+
+    function test_listeners_callerCannotStarveANotification() public {
+        _listDefault();
+        RecordingListener rec = new RecordingListener();
+        address[] memory list = new address[](1);
+        list[0] = address(rec);
+        _govern(abi.encodeCall(guard.setListeners, (list)));
+        primary.setPrice(PRICE * 90 / 100);
+        second.setPrice(PRICE);
+        third.setPrice(PRICE);
+        // Whatever gas the caller gives, a trip is either stored and told, or not stored at all.
+        bool sawStarvedNotification;
+        for (uint256 gas = 100_000; gas < 700_000; gas += 1_000) {
+            uint256 snapshot = vm.snapshotState();
+            (bool ok, bytes memory ret) = address(guard).call{gas: gas}(abi.encodeCall(guard.poke, (asset)));
+            if (ok) {
+                assertEq(rec.calls(), 1, "stored and told");
+                assertFalse(guard.isLiquidationAllowed(asset));
+            } else {
+                assertEq(rec.calls(), 0, "not told");
+                assertTrue(guard.isLiquidationAllowed(asset), "not stored");
+                if (ret.length == 68 && bytes4(ret) == ITripwireGuard.GuardInsufficientGas.selector) {
+                    (, uint256 required) = abi.decode(_tail(ret), (uint256, uint256));
+                    if (required == guard.LISTENER_GAS() * 64 / 63 + 5_000) sawStarvedNotification = true;
+                }
+            }
+            vm.revertToState(snapshot);
+        }
+        assertTrue(sawStarvedNotification, "some gas passes every read but not the notification's allowance");
+    }
+
+    function _tail(bytes memory ret) internal pure returns (bytes memory out) {
+        out = new bytes(ret.length - 4);
+        for (uint256 i; i < out.length; ++i) {
+            out[i] = ret[i + 4];
+        }
+    }
+
+    function test_liquidationStatus_reportsVerdictStatusAndFreshness() public {
+        _listDefault();
+        guard.poke(asset);
+        (bool allowed, uint8 status, uint40 evaluatedAt) = guard.liquidationStatus(asset);
+        assertTrue(allowed);
+        assertEq(status, RulesLib.STATUS_NORMAL);
+        assertEq(evaluatedAt, block.timestamp);
+        _skip(90);
+        primary.setPrice(PRICE * 90 / 100);
+        second.setPrice(PRICE);
+        third.setPrice(PRICE);
+        guard.poke(asset);
+        (allowed, status, evaluatedAt) = guard.liquidationStatus(asset);
+        assertFalse(allowed);
+        assertEq(status, RulesLib.STATUS_TRIPPED);
+        assertEq(evaluatedAt, block.timestamp);
+        assertEq(guard.marketState(asset).evaluatedAt, block.timestamp);
+        vm.expectRevert(abi.encodeWithSelector(ITripwireGuard.GuardUnknownMarket.selector, address(1)));
+        guard.liquidationStatus(address(1));
+        vm.expectRevert(abi.encodeWithSelector(ITripwireGuard.GuardUnknownMarket.selector, address(1)));
+        guard.pausedUntil(address(1));
+    }
+
+    function _expectGovernRevert(bytes memory call, bytes memory err) internal {
+        bytes32 salt = keccak256(abi.encode(call, block.timestamp, "revert"));
+        timelock.schedule(address(guard), 0, call, bytes32(0), salt, DELAY);
+        vm.warp(block.timestamp + DELAY);
+        vm.expectRevert(err);
+        timelock.execute(address(guard), 0, call, bytes32(0), salt);
+    }
+}
+
+/// @dev Records what the guard tells it.
+contract RecordingListener is ITripwireListener {
+    uint256 public calls;
+    address public lastAsset;
+    uint40 public lastLiquidation;
+    uint40 public lastBorrow;
+
+    function onPauseChanged(address asset, uint40 liquidationPausedUntil, uint40 borrowPausedUntil) external {
+        ++calls;
+        lastAsset = asset;
+        lastLiquidation = liquidationPausedUntil;
+        lastBorrow = borrowPausedUntil;
+    }
+}
+
+/// @dev Burns every gas unit it is given.
+contract GasBurningListener {
+    fallback() external {
+        while (true) {}
     }
 }

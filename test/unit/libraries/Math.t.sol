@@ -75,6 +75,25 @@ contract MathFuzzTest is Test {
         assertEq(abi.encode(back), abi.encode(s));
     }
 
+    /// The horizon the guard tells its listeners is exact: between two changes of a market's machines, "paused at
+    /// time t" is "t below the horizon", for liquidations and for borrows (which a live liquidation pause also stops,
+    /// but not the liquidation machine's post-recovery grace).
+    function testFuzz_horizon_matchesIsPaused(
+        RulesLib.PauseState memory liq,
+        RulesLib.PauseState memory borrow,
+        uint40 nowTs
+    ) public pure {
+        liq.status = uint8(bound(liq.status, 0, RulesLib.STATUS_EXPIRED));
+        borrow.status = uint8(bound(borrow.status, 0, RulesLib.STATUS_EXPIRED));
+        (uint40 liqUntil, uint40 borrowUntil) =
+            StateCodecLib.horizon(StateCodecLib.packPause(liq), StateCodecLib.packPause(borrow));
+        assertEq(RulesLib.isPaused(liq, nowTs), nowTs < liqUntil, "liquidation horizon");
+        bool liqLive = (liq.status == RulesLib.STATUS_TRIPPED || liq.status == RulesLib.STATUS_RECOVERING)
+            && nowTs < liq.expiresAt;
+        bool borrowAllowed = !liqLive && !RulesLib.isPaused(borrow, nowTs);
+        assertEq(borrowAllowed, nowTs >= borrowUntil, "borrow horizon");
+    }
+
     function testFuzz_configStore_roundTrips(bytes memory data) public {
         vm.assume(data.length < 20_000);
         address pointer = ConfigStoreLib.write(data);

@@ -1,0 +1,147 @@
+// The npm package, as a protocol would install it: `npm pack`, unpack the tarball into a consumer project with only
+// the package's declared dependencies beside it, and compile a lending contract that inherits the modifier (and a
+// TypeScript file that uses the shipped types) against it.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+
+const require = createRequire(import.meta.url);
+const ROOT = path.resolve(import.meta.dirname, "..", "..");
+
+interface PackReport {
+  filename: string;
+  files: { path: string }[];
+}
+
+interface SolcOutput {
+  errors?: { severity: string; formattedMessage: string }[];
+  contracts?: Record<string, Record<string, { evm: { bytecode: { object: string } } }>>;
+}
+
+const CONSUMER_SOL = `// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {TripwireGuarded} from "@tripwire/guards/contracts/integrations/TripwireGuarded.sol";
+import {ITripwireGuard} from "@tripwire/guards/contracts/interfaces/ITripwireGuard.sol";
+import {TripwireAaveSentinel} from "@tripwire/guards/contracts/integrations/TripwireAaveSentinel.sol";
+import {ChainlinkSource} from "@tripwire/guards/contracts/sources/ChainlinkSource.sol";
+
+contract MyLending is TripwireGuarded {
+    mapping(address => uint256) public debt;
+
+    constructor(ITripwireGuard guard) TripwireGuarded(guard, 5 minutes) {}
+
+    function liquidate(address borrower, address collateral) external guardLiquidation(borrower, collateral, address(0)) {
+        debt[borrower] = 0;
+    }
+
+    function _isLiquidatableAtBand(address borrower, address, address, BandQuote memory quote)
+        internal view override returns (bool)
+    {
+        return quote.collateralPrice < debt[borrower];
+    }
+}
+`;
+
+const CONSUMER_TS = `import { TripwireGuard__factory, type TripwireGuard } from "@tripwire/guards/types";
+
+const iface = TripwireGuard__factory.createInterface();
+export const selector: string = iface.getFunction("isLiquidationAllowed").selector;
+export type Guard = TripwireGuard;
+console.log(selector);
+`;
+
+describe("npm package", function () {
+  this.timeout(240_000);
+  let dir: string;
+
+  before(function () {
+    dir = mkdtempSync(path.join(tmpdir(), "tripwire-pack-"));
+  });
+
+  after(function () {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("packs the sources, ABIs and types, and a consumer compiles against the tarball alone", function () {
+    const out = execFileSync("npm", ["pack", "--json", "--pack-destination", dir], {
+      cwd: ROOT,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const [report] = JSON.parse(out) as PackReport[];
+    if (report === undefined) throw new Error("npm pack reported nothing");
+    const files = report.files.map((f) => f.path);
+    for (const expected of [
+      "contracts/integrations/TripwireGuarded.sol",
+      "contracts/integrations/TripwireAaveSentinel.sol",
+      "contracts/interfaces/ITripwireGuard.sol",
+      "contracts/sources/ChainlinkSource.sol",
+      "contracts/TripwireGuard.sol",
+      "abi/TripwireGuard.json",
+      "abi/TripwireAaveSentinel.json",
+      "dist/types/index.d.ts",
+      "dist/types/index.js",
+    ]) {
+      expect(files, expected).to.include(expected);
+    }
+    expect(files.filter((f) => f.startsWith("contracts/mocks/") || f.startsWith("test/"))).to.deep.equal([]);
+
+    // The consumer: the unpacked tarball, plus exactly the package's declared dependencies.
+    const consumer = path.join(dir, "consumer");
+    const pkgDir = path.join(consumer, "node_modules", "@tripwire", "guards");
+    mkdirSync(pkgDir, { recursive: true });
+    execFileSync("tar", ["-xzf", path.join(dir, report.filename), "-C", pkgDir, "--strip-components=1"]);
+    const manifest = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8")) as {
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+    };
+    const provided = [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})];
+    for (const name of provided) {
+      const target = path.join(consumer, "node_modules", name);
+      mkdirSync(path.dirname(target), { recursive: true });
+      symlinkSync(realpathSync(path.join(ROOT, "node_modules", name)), target);
+    }
+
+    // Solidity: resolve imports from the consumer's node_modules only.
+    const solc = require("solc") as { compile(input: string, opts: { import(p: string): object }): string };
+    const input = {
+      language: "Solidity",
+      sources: { "MyLending.sol": { content: CONSUMER_SOL } },
+      settings: { evmVersion: "prague", outputSelection: { "*": { "*": ["evm.bytecode.object"] } } },
+    };
+    const resolve = (importPath: string): object => {
+      try {
+        return { contents: readFileSync(path.join(consumer, "node_modules", importPath), "utf8") };
+      } catch {
+        return { error: `not found in the consumer: ${importPath}` };
+      }
+    };
+    const output = JSON.parse(solc.compile(JSON.stringify(input), { import: resolve })) as SolcOutput;
+    const errors = (output.errors ?? []).filter((e) => e.severity === "error").map((e) => e.formattedMessage);
+    expect(errors).to.deep.equal([]);
+    expect(output.contracts?.["MyLending.sol"]?.MyLending?.evm.bytecode.object.length).to.be.greaterThan(100);
+
+    // TypeScript: the shipped types type-check and load.
+    writeFileSync(path.join(consumer, "index.ts"), CONSUMER_TS);
+    writeFileSync(
+      path.join(consumer, "package.json"),
+      JSON.stringify({ name: "consumer", private: true, type: "module" }),
+    );
+    writeFileSync(
+      path.join(consumer, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: { module: "node16", moduleResolution: "node16", target: "es2022", strict: true, outDir: "out" },
+        files: ["index.ts"],
+      }),
+    );
+    const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
+    execFileSync(process.execPath, [tsc, "-p", consumer], { stdio: ["ignore", "pipe", "pipe"] });
+    const printed = execFileSync(process.execPath, [path.join(consumer, "out", "index.js")], { encoding: "utf8" });
+    expect(printed.trim()).to.match(/^0x[0-9a-f]{8}$/);
+  });
+});
