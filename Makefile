@@ -38,10 +38,13 @@ lint: setup
 bench: compile
 	$(HARDHAT) run bench/gas.ts
 
-## Line coverage of contracts/ (mocks excluded): coverage/lcov.info and a table.
+## Line coverage of contracts/ (mocks excluded): coverage/lcov.info and a table. Solidity unit/fuzz tests and the
+## TypeScript flows (real Aave and Uniswap bytecode) together; the npm packing test exercises no contract.
 coverage: setup
-	$(HARDHAT) test solidity $(shell find test/unit -name '*.t.sol' | sort) --coverage --test-profile default
+	$(HARDHAT) test $(shell find test/unit -name '*.t.sol' | sort) \
+		$(shell find test/integration -name '*.test.ts' ! -name 'package.test.ts' | sort) \
+		--coverage --test-profile default
 	node scripts/coverage-report.ts coverage/lcov.info
 
 clean:
-	rm -rf artifacts cache types coverage
+	rm -rf artifacts cache types coverage abi dist

@@ -182,16 +182,19 @@ async function benchIntegrations(conn: Connection, probe: GasProbe, measurements
   const unguarded = await deployExampleMarket(w, { guard: ethers.ZeroAddress });
   const guarded = await deployExampleMarket(w);
   const inline = await deployExampleMarket(w, { maxEvaluationAge: 60 });
-  const users = w.signers.slice(1, 8);
-  const [warm, noSentinel, aaveOwn, tripwire, u, g, i] = users;
+  const users = w.signers.slice(1, 9);
+  const [warm, noSentinel, aaveOwn, tripwire, u, g, i, fresh] = users;
   if (i === undefined || warm === undefined || noSentinel === undefined || aaveOwn === undefined) {
     throw new Error("bench: the network has too few accounts");
   }
-  if (tripwire === undefined || u === undefined || g === undefined) throw new Error("bench: too few accounts");
+  if (tripwire === undefined || u === undefined || g === undefined || fresh === undefined) {
+    throw new Error("bench: too few accounts");
+  }
   for (const who of [warm, noSentinel, aaveOwn, tripwire]) await openAavePosition(w, who, 10, 15_000);
   await openExamplePosition(w, unguarded, u, 10, 15_000);
   await openExamplePosition(w, guarded, g, 10, 15_000);
   await openExamplePosition(w, inline, i, 10, 15_000);
+  await openExamplePosition(w, inline, fresh, 10, 15_000);
   // The sentinel's views while open (every watched asset normal, the sequencer up past its grace): the full path.
   measurements["tripwireSentinel.isLiquidationAllowed"] = await measure(
     probe,
@@ -233,6 +236,8 @@ async function benchIntegrations(conn: Connection, probe: GasProbe, measurements
     guarded.interface.encodeFunctionData("liquidate", [user, w.wethAddress, toUnits(5_000, 6)]);
   measurements["example.liquidate.unguarded"] = await measure(probe, await unguarded.getAddress(), exampleLiquidation(u.address));
   measurements["example.liquidate.guarded"] = await measure(probe, await guarded.getAddress(), exampleLiquidation(g.address));
+  // Inline pokes enabled, the stored evaluation a few seconds old: no poke, one more storage read.
+  measurements["example.liquidate.guardedInlineFresh"] = await measure(probe, await inline.getAddress(), exampleLiquidation(fresh.address));
   // The stored evaluation is two minutes old (the feeds are fresh): the inline market pokes first.
   await networkHelpers.time.increase(120);
   await setPrices(w, "weth", 1780);

@@ -1,8 +1,19 @@
 // `make demo`: one market, three independent sources (a Chainlink-style feed as the primary, Pyth's mock, and a
 // real Uniswap V3 pool's TWAP), on the in-process chain. Shows what the guard does when a secondary is corrupted
 // (outvoted, nothing trips), when the primary is corrupted (liquidations stop, with reasons), how it recovers, and
-// that an honest crash keeps liquidating while borrows pause.
+// that an honest crash keeps liquidating while borrows pause. Then the same guard logic wired into a real Aave V3
+// market as its price oracle sentinel: a liquidation on a glitching feed is refused, and allowed after recovery.
 import { network } from "hardhat";
+
+import { AAVE_ERRORS } from "./lib/aave.js";
+import {
+  deployLendingWorld,
+  fundLiquidator,
+  type LendingWorld,
+  openAavePosition,
+  pokeAll,
+  setPrices,
+} from "./lib/world.js";
 
 import {
   type Connection,
@@ -127,6 +138,64 @@ async function main(): Promise<void> {
     `\nHonest crash: liquidations stopped in ${paused} of ${steps} evaluations, borrows paused in ${borrowPaused}. ` +
       "An honest crash keeps liquidating; mere stress only stops new borrows.",
   );
+
+  await aaveDemo(await network.create());
+}
+
+/** The Tripwire sentinel in a real Aave V3 market (3.0.2 bytecode): refused during a trip, allowed after. */
+async function aaveDemo(conn: Connection): Promise<void> {
+  const { networkHelpers } = conn;
+  say("\n9. Aave V3 (real 3.0.2 bytecode) with Tripwire as its price oracle sentinel, watching WETH and USDC.");
+  const w = await deployLendingWorld(conn);
+  const [, borrower, liquidator] = w.signers;
+  if (borrower === undefined || liquidator === undefined) throw new Error("demo: too few accounts");
+  await openAavePosition(w, borrower, 10, 15_000);
+  await fundLiquidator(w, liquidator, w.aave.poolAddress, 5_000);
+  const hf = async (): Promise<string> => money(fromWad((await w.aave.pool.getUserAccountData(borrower.address))[5]));
+  const tryLiquidation = async (): Promise<string> => {
+    try {
+      const tx = await w.aave.pool
+        .connect(liquidator)
+        .liquidationCall(w.wethAddress, w.usdcAddress, borrower.address, toUnits(5_000, 6), false);
+      await tx.wait();
+      return "EXECUTED";
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      if (text.includes(`'${AAVE_ERRORS.PRICE_ORACLE_SENTINEL_CHECK_FAILED}'`)) {
+        return `REFUSED by the Pool with Aave's error ${AAVE_ERRORS.PRICE_ORACLE_SENTINEL_CHECK_FAILED} (sentinel check failed)`;
+      }
+      throw error;
+    }
+  };
+  say(`   A borrower: 10 WETH collateral, 15,000 USDC debt; health factor ${await hf()}.`);
+
+  await setPrices(w, "weth", 2000, { primary: 1780 });
+  await pokeAll(w);
+  const [, status] = await w.d.guard.liquidationStatus(w.wethAddress);
+  say(`   The feed AaveOracle reads glitches to 1,780 while the other sources hold 2,000: health factor ${await hf()}.`);
+  say(`   Guard: WETH ${STATUS[Number(status)]}; sentinel says liquidations ${(await w.sentinel.isLiquidationAllowed()) ? "allowed" : "not allowed"}.`);
+  say(`   liquidationCall: ${await tryLiquidation()}`);
+
+  await setPrices(w, "weth", 2000);
+  await recover(w, networkHelpers);
+  const [until] = await w.sentinel.pausedUntil();
+  await networkHelpers.time.increaseTo(until);
+  say("   The feed is fixed; the guard recovers (minimum pause, three spaced healthy evaluations, 15-minute grace).");
+  await setPrices(w, "weth", 1780);
+  await setPrices(w, "usdc", 1);
+  await pokeAll(w);
+  say(`   Now WETH really falls to 1,780 on every source: health factor ${await hf()}; nothing contradicts the feed.`);
+  say(`   liquidationCall: ${await tryLiquidation()}; health factor after: ${await hf()}.`);
+}
+
+async function recover(w: LendingWorld, networkHelpers: Connection["networkHelpers"]): Promise<void> {
+  const cfg = await w.d.guard.marketConfig(w.wethAddress);
+  await networkHelpers.time.increase(cfg.minPause);
+  for (let i = 0; i <= Number(cfg.recoveryStreak); i++) {
+    await setPrices(w, "weth", 2000);
+    await pokeAll(w);
+    await networkHelpers.time.increase(cfg.recoverySpacing);
+  }
 }
 
 await main();
