@@ -37,6 +37,7 @@ lint: setup
 ## Gas figures as JSON in bench/results/.
 bench: compile
 	$(HARDHAT) run bench/gas.ts
+	$(HARDHAT) run bench/backtest.ts
 
 ## Line coverage of contracts/ (mocks excluded): coverage/lcov.info and a table. Solidity unit/fuzz tests and the
 ## TypeScript flows (real Aave and Uniswap bytecode) together; the npm packing test exercises no contract.

@@ -24,12 +24,19 @@ const compiler = {
   },
 };
 
+// The backtester's replay contract is never deployed where size or deployment cost matter: optimise it for speed.
+const replayCompiler = {
+  ...compiler,
+  settings: { ...compiler.settings, optimizer: { enabled: true, runs: 1_000_000 } },
+};
+const build = { compilers: [compiler], overrides: { "contracts/tools/RulesReplay.sol": replayCompiler } };
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
     profiles: {
-      default: compiler,
-      production: compiler,
+      default: build,
+      production: build,
     },
     // Contracts from packages that TypeScript deploys directly.
     npmFilesToBuild: [
@@ -65,5 +72,13 @@ export default defineConfig({
   },
   networks: {
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
+    // The backtester's chain: RulesReplay runs thousands of pokes per eth_call (Prague: no per-transaction gas cap).
+    replay: {
+      type: "edr-simulated",
+      chainType: "l1",
+      hardfork: "prague",
+      blockGasLimit: 2_000_000_000n,
+      throwOnCallFailures: false,
+    },
   },
 });

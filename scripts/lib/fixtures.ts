@@ -7,6 +7,7 @@ import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/ty
 import { ContractFactory, type BaseContract, type ContractTransactionResponse, type InterfaceAbi } from "ethers";
 
 import type { RulesLib } from "../../types/ethers-contracts/contracts/TripwireGuard.js";
+import { marketFileSchema, REASON_NAMES, reasonNamesOf, toMarketConfig } from "./market-file.js";
 import type {
   ChainlinkSource,
   MockAggregator,
@@ -25,25 +26,11 @@ export const GOVERNANCE_DELAY = 3600n;
 export const NO_PRIMARY = 255;
 
 /** Reason bits of RulesLib, by name, in bit order. */
-export const REASONS = [
-  "PRIMARY_INVALID",
-  "PRIMARY_CONTRADICTED",
-  "QUORUM_LOST",
-  "SEQUENCER_DOWN",
-  "SEQUENCER_GRACE",
-  "DISPERSION",
-  "UNCORROBORATED",
-  "VARIANCE",
-  "REGIME",
-  "JUMP",
-  "GUARDIAN",
-] as const;
-export const EVIDENCE_MASK = 0b11111;
+export const REASONS = REASON_NAMES;
 export const STATUS = ["UNLISTED", "NORMAL", "TRIPPED", "RECOVERING", "EXPIRED"] as const;
 
 export function reasonNames(mask: bigint | number): string[] {
-  const m = Number(mask);
-  return REASONS.filter((_, i) => (m & (1 << i)) !== 0);
+  return reasonNamesOf(Number(mask));
 }
 
 export interface Connection {
@@ -98,38 +85,19 @@ export async function setMarket(
   await governGuard(conn, d, d.guard.interface.encodeFunctionData("setMarket", [asset, config]));
 }
 
-/** The recommended defaults (docs/market-config.md explains each). */
+/** The recommended defaults of the market file (docs/market-config.md explains each), every source with a one-hour
+ * max age, as an on-chain configuration; `overrides` are applied unchecked (tests use them to probe the bounds). */
 export function defaultMarketConfig(
   sources: readonly string[],
   primary: number,
   overrides: Partial<RulesLib.MarketConfigStruct> = {},
 ): RulesLib.MarketConfigStruct {
-  return {
-    sources: sources.map((source) => ({ source, maxAge: 3600 })),
-    primary,
-    quorum: 2,
-    outlierBps: 500,
-    maxDeviationBps: 300,
-    confMultiplierBps: 10_000,
-    twapSpotBoundBps: 200,
-    maxUncorroborated: 1800,
-    jumpBps: 1000,
-    varianceThreshold: 10n ** 15n,
-    shortAlphaBps: 2000,
-    longAlphaBps: 100,
-    regimeRatioBps: 0,
-    regimeWarmup: 20,
-    statsInterval: 300,
-    returnClipBps: 2000,
-    liquidationMask: primary === NO_PRIMARY ? EVIDENCE_MASK | (1 << 5) : EVIDENCE_MASK,
-    minPause: 600,
-    recoveryStreak: 3,
-    recoverySpacing: 60,
-    grace: 900,
-    maxPause: 6 * 3600,
-    maxExtension: 12 * 3600,
-    ...overrides,
-  };
+  const file = marketFileSchema.parse({
+    sources: sources.map((_, i) => ({ name: `source${String(i)}`, kind: "other", maxAge: 3600 })),
+    primary: primary === NO_PRIMARY ? null : `source${String(primary)}`,
+    quorum: Math.min(2, sources.length), // The default quorum, where the sources allow it; `overrides` may change it.
+  });
+  return { ...toMarketConfig(file, sources), ...overrides };
 }
 
 export interface ChainlinkFeed {
