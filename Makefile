@@ -7,7 +7,7 @@ HARDHAT := hardhat
 # `make test` runs the CI fuzz profile (10,000 fuzz runs); `make test PROFILE=default` is quicker.
 PROFILE ?= ci
 
-.PHONY: setup compile demo test test-solidity test-mocha lint bench coverage clean
+.PHONY: setup compile demo test test-solidity test-mocha lint bench coverage rehearse clean
 
 setup:
 	@bash scripts/setup.sh > /dev/null
@@ -20,7 +20,7 @@ demo: compile
 	$(HARDHAT) run scripts/demo.ts
 
 ## Every test and check: lint, types, Solidity unit/fuzz/invariant tests, TypeScript integration tests.
-test: compile lint test-solidity test-mocha
+test: compile lint test-solidity test-mocha rehearse
 
 test-solidity: compile
 	$(HARDHAT) test solidity $(shell find test/unit -name '*.t.sol' | sort) --test-profile $(PROFILE)
@@ -38,6 +38,10 @@ lint: setup
 bench: compile
 	$(HARDHAT) run bench/gas.ts
 	$(HARDHAT) run bench/backtest.ts
+
+## A deployment rehearsal on a local anvil chain, through the same commands as a real network (docs/operating.md).
+rehearse: compile
+	node --import tsx scripts/rehearse.ts
 
 ## Line coverage of contracts/ (mocks excluded): coverage/lcov.info and a table. Solidity unit/fuzz tests and the
 ## TypeScript flows (real Aave and Uniswap bytecode) together; the npm packing test exercises no contract.

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 
 // No compiler can be downloaded here (nor on many CI machines): Hardhat loads the
 // solc-js build of the exact version from the npm package `solc`, pinned in package.json.
@@ -31,6 +31,22 @@ const replayCompiler = {
 };
 const build = { compilers: [compiler], overrides: { "contracts/tools/RulesReplay.sol": replayCompiler } };
 
+/** Chain id of the rehearsal chain (`make rehearse`): not a real network's. */
+export const REHEARSAL_CHAIN_ID = 31_338;
+// Anvil's well-known development mnemonic: for the local rehearsal chain only.
+const REHEARSAL_MNEMONIC = "test test test test test test test test test test test junk";
+
+/** A real network: `<PREFIX>_RPC_URL` and `DEPLOYER_PRIVATE_KEY` from configuration variables. */
+function http(chainId: number, prefix: string, chainType: "l1" | "op" | "generic") {
+  return {
+    type: "http" as const,
+    chainType,
+    chainId,
+    url: configVariable(`${prefix}_RPC_URL`),
+    accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+  };
+}
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
@@ -43,6 +59,12 @@ export default defineConfig({
       "@openzeppelin/contracts/governance/TimelockController.sol",
       "@pythnetwork/pyth-sdk-solidity/MockPyth.sol",
     ],
+  },
+  verify: {
+    etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
+  },
+  chainDescriptors: {
+    [REHEARSAL_CHAIN_ID]: { name: "Tripwire rehearsal", hardforkHistory: { prague: { blockNumber: 0 } } },
   },
   paths: {
     ignition: "deploy",
@@ -70,7 +92,23 @@ export default defineConfig({
       },
     },
   },
+  // Real networks: RPC URLs and the deployer key through configuration variables (environment, or the encrypted
+  // keystore: `npx hardhat keystore set SEPOLIA_RPC_URL`); nothing secret lives in files. docs/operating.md.
   networks: {
+    sepolia: http(11155111, "SEPOLIA", "l1"),
+    baseSepolia: http(84532, "BASE_SEPOLIA", "op"),
+    arbitrumSepolia: http(421614, "ARBITRUM_SEPOLIA", "generic"),
+    mainnet: http(1, "MAINNET", "l1"),
+    base: http(8453, "BASE", "op"),
+    arbitrum: http(42161, "ARBITRUM", "generic"),
+    // `make rehearse`: a local anvil chain standing in for a testnet, with a chain id of its own.
+    rehearsal: {
+      type: "http",
+      chainType: "l1",
+      chainId: REHEARSAL_CHAIN_ID,
+      url: process.env.REHEARSAL_RPC_URL ?? "http://127.0.0.1:8545",
+      accounts: { mnemonic: REHEARSAL_MNEMONIC },
+    },
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
     // The backtester's chain: RulesReplay runs thousands of pokes per eth_call (Prague: no per-transaction gas cap).
     replay: {

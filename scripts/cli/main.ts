@@ -12,6 +12,7 @@ import { generate, labelsToCsv, MANIPULATION_KINDS, type GeneratorParams, rowsTo
 import { backtest, backtestHtml, DEFAULT_INTERVAL, openReplay } from "../lib/backtest/run.js";
 import { readLabels, readSeries } from "../lib/backtest/series.js";
 import { InputError, type MarketFileInput, marketFileToJson, readMarketFile } from "../lib/market-file.js";
+import { registerOps } from "./ops.js";
 
 const userCwd = process.env.TRIPWIRE_CWD ?? process.cwd();
 const resolve = (p: string): string => path.resolve(userCwd, p);
@@ -247,6 +248,8 @@ program
     if (o.market !== undefined) write(o.market, `${JSON.stringify(presetMarket(), null, 2)}\n`);
     console.log(`generate: ${String(out.rows.length)} observations, ${String(out.labels.length)} labelled windows from ${source}; wrote ${o.out}`);
   });
+
+registerOps(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -53,7 +53,8 @@ const sourceSchema = z.strictObject({
   name: z.string().min(1).max(64),
   kind: z.enum(SOURCE_KINDS),
   maxAge: int(1, 7 * DAY),
-  address: address.optional(),
+  /** The adapter: an address, or `deployment:<Ignition future id>` resolved from the deployment journal. */
+  address: z.union([address, z.string().regex(/^deployment:\S+$/, "deployment:<Ignition future id>")]).optional(),
 });
 
 /** Every field, its bound and its recommended default (the defaults are what `make demo` and the tests use). */

@@ -1,0 +1,283 @@
+// `make rehearse`: a deployment rehearsal on a local anvil chain standing in for a testnet (chain id 31338), through
+// the very commands a user runs against Sepolia: mock feeds stand in for the network's, a parameter file shaped like
+// a real network's points at them, `./tripwire deploy` deploys the whole set with Ignition, the deployment is read
+// back (roles, delays, sources), the markets are applied through the timelock (`./tripwire markets
+// plan/schedule/execute`), the guard is poked and its status read, and a second deploy shows that nothing is new.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+
+import JSON5 from "json5";
+
+import type { Connection } from "./lib/fixtures.js";
+import type { TripwireGuard } from "../types/ethers-contracts/index.js";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+const CHAIN_ID = 31_338;
+const ANVIL = path.join(ROOT, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil");
+const DELAY = 3600;
+const TWAP_WINDOW = 1800;
+
+function log(step: string): void {
+  console.log(`rehearse: ${step}`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address === null || typeof address === "string") reject(new Error("no port"));
+        else resolve(address.port);
+      });
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`anvil exited with ${String(child.exitCode)} before it was ready`);
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      });
+      const body = (await res.json()) as { result?: string };
+      if (body.result !== undefined && Number(body.result) === CHAIN_ID) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`anvil did not answer on ${url} within 20 s`);
+}
+
+/** Runs `./tripwire ...` as a user would, against the rehearsal chain; returns its output. */
+function tripwire(url: string, args: string[]): string {
+  const run = spawnSync(path.join(ROOT, "tripwire"), args, {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, REHEARSAL_RPC_URL: url },
+  });
+  const out = `${run.stdout}${run.stderr}`;
+  process.stdout.write(out.replace(/^/gm, "    "));
+  if (run.status !== 0) throw new Error(`./tripwire ${args.join(" ")} failed with ${String(run.status)}`);
+  return out;
+}
+
+function check(condition: boolean, what: string): void {
+  if (!condition) throw new Error(`verification failed: ${what}`);
+  log(`  ok: ${what}`);
+}
+
+async function main(): Promise<void> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${String(port)}`;
+  process.env.REHEARSAL_RPC_URL = url;
+  log(`starting anvil on ${url} (chain id ${String(CHAIN_ID)})`);
+  const anvil = spawn(ANVIL, ["--port", String(port), "--chain-id", String(CHAIN_ID), "--hardfork", "prague", "--silent"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const stop = (): void => {
+    if (anvil.exitCode === null) anvil.kill("SIGTERM");
+  };
+  process.on("exit", stop);
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      stop();
+      process.exit(130);
+    });
+  }
+  try {
+    await waitReady(url, anvil);
+    await rehearse(url);
+    log("done: deployed, verified, markets applied through the timelock, guardian actions, re-run found nothing new");
+  } finally {
+    stop();
+  }
+}
+
+async function rehearse(url: string): Promise<void> {
+  const hre = (await import("hardhat")).default;
+  // Typed as the fixtures' connection: the rehearsal chain is an L1-shaped chain.
+  const conn = (await hre.network.create("rehearsal")) as unknown as Connection;
+  const { ethers, networkHelpers } = conn;
+  const { deployUniswapPool, toUnits, publishPyth, deployPyth } = await import("./lib/fixtures.js");
+  const [deployer, guardian] = await ethers.getSigners();
+  if (deployer === undefined || guardian === undefined) throw new Error("the rehearsal chain has too few accounts");
+
+  log("deploying stand-ins for the network's feeds: a Chainlink-style ETH/USD feed, Pyth, a Uniswap V3 pool, an uptime feed");
+  const feed = await ethers.deployContract("MockAggregator", [8, toUnits(2000, 8)]);
+  const pyth = await deployPyth(conn, "Pyth ETH/USD");
+  const uni = await deployUniswapPool(conn, { price: 2000, baseLiquidity: 1000, window: TWAP_WINDOW });
+  const uptime = await ethers.deployContract("MockAggregator", [0, 0]);
+  const now = BigInt((await ethers.provider.getBlock("latest"))?.timestamp ?? 0);
+  await (await uptime.setRound(1n, 0n, now - 7200n, now - 7200n, 1n)).wait();
+  const weth = await uni.base.getAddress();
+
+  // deploy/parameters/local.json5 is shaped like a real network's file; the stand-ins must be where it says.
+  const parameterFile = path.join(ROOT, "deploy", "parameters", "local.json5");
+  const parameters = JSON5.parse<{
+    TripwireCore: { proposers: string[]; guardian: string; sequencerUptimeFeed: string; timelockDelay: number };
+    TripwireLocal: Record<string, string | number>;
+  }>(readFileSync(parameterFile, "utf8"));
+  const expected: [string, string | number | undefined, string][] = [
+    ["TripwireCore.proposers[0]", parameters.TripwireCore.proposers[0], deployer.address],
+    ["TripwireCore.guardian", parameters.TripwireCore.guardian, guardian.address],
+    ["TripwireCore.sequencerUptimeFeed", parameters.TripwireCore.sequencerUptimeFeed, await uptime.getAddress()],
+    ["TripwireLocal.EthUsdChainlinkFeed", parameters.TripwireLocal.EthUsdChainlinkFeed, await feed.getAddress()],
+    ["TripwireLocal.pyth", parameters.TripwireLocal.pyth, await pyth.pyth.getAddress()],
+    ["TripwireLocal.EthUsdPythPriceId", parameters.TripwireLocal.EthUsdPythPriceId, pyth.id],
+    ["TripwireLocal.EthUsdcTwapPool", parameters.TripwireLocal.EthUsdcTwapPool, uni.poolAddress],
+    ["TripwireLocal.EthUsdcTwapBase", parameters.TripwireLocal.EthUsdcTwapBase, weth],
+  ];
+  for (const [field, inFile, actual] of expected) {
+    if (String(inFile).toLowerCase() !== actual.toLowerCase()) {
+      throw new Error(`deploy/parameters/local.json5: ${field} is ${String(inFile)} but the stand-in is at ${actual}: update the file`);
+    }
+  }
+  log("the stand-ins are where deploy/parameters/local.json5 says");
+  const dir = path.join(ROOT, "deploy", "deployments", "rehearsal");
+  mkdirSync(dir, { recursive: true });
+
+  log("deploying the whole set: ./tripwire deploy --network rehearsal");
+  tripwire(url, ["deploy", "--network", "rehearsal", "--parameters", parameterFile, "--reset"]);
+
+  log("reading the deployment back");
+  const { loadDeployment } = await import("./lib/ops.js");
+  const d = loadDeployment(ROOT, CHAIN_ID);
+  const guard = await ethers.getContractAt("TripwireGuard", d.guard);
+  const timelock = await ethers.getContractAt("TimelockController", d.timelock);
+  const admin = await guard.DEFAULT_ADMIN_ROLE();
+  check((await timelock.getMinDelay()) === BigInt(parameters.TripwireCore.timelockDelay), `timelock delay is ${String(DELAY)} s`);
+  check(await timelock.hasRole(await timelock.PROPOSER_ROLE(), deployer.address), "the governance account proposes");
+  check(await timelock.hasRole(await timelock.EXECUTOR_ROLE(), deployer.address), "the governance account executes");
+  check(!(await timelock.hasRole(admin, deployer.address)), "no account administers the timelock (it administers itself)");
+  check((await guard.governance()) === d.timelock, "the guard is governed by the timelock");
+  check(await guard.hasRole(admin, d.timelock), "the timelock holds the guard's admin role");
+  check(!(await guard.hasRole(admin, deployer.address)), "the deployer holds no role on the guard");
+  check(await guard.hasRole(await guard.GUARDIAN_ROLE(), guardian.address), "the guardian is the guardian");
+  const [seqFeed, seqGrace] = await guard.sequencer();
+  check(seqFeed === (await uptime.getAddress()) && seqGrace === 3600n, "the sequencer uptime feed and grace are set");
+  const chainlinkSource = await ethers.getContractAt("ChainlinkSource", d.addresses["TripwireLocal#EthUsdChainlink"] ?? "");
+  check((await chainlinkSource.FEED()) === (await feed.getAddress()), "the Chainlink source reads the configured feed");
+  const twapSource = await ethers.getContractAt("UniswapV3TwapSource", d.addresses["TripwireLocal#EthUsdcTwap"] ?? "");
+  check((await twapSource.POOL()) === uni.poolAddress, "the TWAP source reads the configured pool");
+
+  log("applying the markets file through the timelock: plan, schedule, wait out the delay, execute");
+  const marketsFile = path.join(dir, "markets.json");
+  writeFileSync(
+    marketsFile,
+    `${JSON.stringify(
+      {
+        markets: [
+          {
+            name: "WETH/USD",
+            asset: weth,
+            sources: [
+              { name: "chainlink", kind: "chainlink", maxAge: 3600, address: "deployment:TripwireLocal#EthUsdChainlink" },
+              { name: "pyth", kind: "pyth", maxAge: 120, address: "deployment:TripwireLocal#EthUsdPyth" },
+              { name: "twap", kind: "twap", maxAge: 3600, address: "deployment:TripwireLocal#EthUsdcTwap" },
+            ],
+            primary: "chainlink",
+          },
+        ],
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  const market = ["--network", "rehearsal", "--file", marketsFile];
+  tripwire(url, ["markets", "plan", ...market]);
+  tripwire(url, ["markets", "schedule", ...market]);
+  await networkHelpers.time.increase(DELAY);
+  tripwire(url, ["markets", "execute", ...market]);
+  check(tripwire(url, ["markets", "plan", ...market]).includes("nothing to do"), "the chain now matches the markets file");
+
+  log("poking the market once the TWAP has history, and reading its status");
+  await networkHelpers.time.increase(TWAP_WINDOW);
+  await (await feed.setAnswer(toUnits(2000, 8))).wait();
+  await publishPyth(conn, pyth, 2000);
+  await (await guard.poke(weth)).wait();
+  check(await guard.isLiquidationAllowed(weth), "the market evaluates as normal");
+  tripwire(url, ["status", "--network", "rehearsal"]);
+
+  log("guardian actions through the command line, signed by the guardian");
+  const asGuardian = ["--network", "rehearsal", "--asset", weth, "--from", guardian.address];
+  tripwire(url, ["guardian", "trip", ...asGuardian, "--reason", "REHEARSAL-1"]);
+  check(!(await guard.isLiquidationAllowed(weth)), "a guardian trip stops liquidations");
+  tripwire(url, ["guardian", "extend", ...asGuardian, "--by", "3600"]);
+  check(
+    (await guard.marketState(weth)).liquidation.extended === 3600n,
+    "the guardian extends the pause within its cap",
+  );
+  tripwire(url, ["status", "--network", "rehearsal"]);
+  tripwire(url, ["guardian", "clear", ...asGuardian]);
+  check((await guard.marketState(weth)).liquidation.status === 1n, "the guardian clears the pause (liquidations resume after the grace)");
+  tripwire(url, ["inspect", "--network", "rehearsal", "--source", await chainlinkSource.getAddress(), "--asset", weth]);
+
+
+  await rehearseAave(url, conn, guard, weth, feed, parameterFile, dir, marketsFile);
+
+  log("re-running the deployment: nothing new to deploy");
+  check(
+    tripwire(url, ["deploy", "--network", "rehearsal", "--parameters", parameterFile]).includes("Nothing new to deploy"),
+    "a second deploy finds nothing new",
+  );
+}
+
+/** The Aave sentinel module on a real Aave V3 market (3.0.2 bytecode) priced by the stand-in feed. */
+async function rehearseAave(
+  url: string,
+  conn: Connection,
+  guard: TripwireGuard,
+  weth: string,
+  feed: { getAddress(): Promise<string> },
+  parameterFile: string,
+  dir: string,
+  marketsFile: string,
+): Promise<void> {
+  const { ethers } = conn;
+  const { deployAaveMarket } = await import("./lib/aave.js");
+  const { loadDeployment } = await import("./lib/ops.js");
+  const { toUnits } = await import("./lib/fixtures.js");
+  log("an Aave V3 market on the rehearsal chain, WETH priced by the same feed as the guard's primary");
+  const usdc = await ethers.deployContract("MockERC20", ["USD Coin", "USDC", 6]);
+  const usdcFeed = await ethers.deployContract("MockAggregator", [8, toUnits(1, 8)]);
+  const aave = await deployAaveMarket(conn, [
+    { asset: weth, decimals: 18, feed: await feed.getAddress(), symbol: "WETH", collateral: { ltv: 8000, liquidationThreshold: 8250, liquidationBonus: 10500 }, borrowable: true },
+    { asset: await usdc.getAddress(), decimals: 6, feed: await usdcFeed.getAddress(), symbol: "USDC", borrowable: true },
+  ]);
+  const base = JSON5.parse<Record<string, unknown>>(readFileSync(parameterFile, "utf8"));
+  const sentinelParams = path.join(dir, "aave-sentinel.json5");
+  writeFileSync(
+    sentinelParams,
+    `${JSON.stringify({ ...base, TripwireAaveSentinel: { addressesProvider: await aave.provider.getAddress(), assets: [weth], gracePeriod: 3600 } }, null, 2)}\n`,
+  );
+  log("deploying the sentinel module: ./tripwire deploy --module deploy/modules/AaveSentinel.ts");
+  tripwire(url, ["deploy", "--network", "rehearsal", "--module", "deploy/modules/AaveSentinel.ts", "--parameters", sentinelParams]);
+  const d = loadDeployment(ROOT, CHAIN_ID);
+  const sentinelAddress = d.addresses["TripwireAaveSentinel#TripwireAaveSentinel"] ?? "";
+  const sentinel = await ethers.getContractAt("TripwireAaveSentinel", sentinelAddress);
+  check(!(await sentinel.isLiquidationAllowed()), "the sentinel starts closed");
+
+  log("registering it as the guard's listener through the timelock (the markets file's listeners)");
+  const markets = JSON.parse(readFileSync(marketsFile, "utf8")) as Record<string, unknown>;
+  writeFileSync(marketsFile, `${JSON.stringify({ ...markets, listeners: ["deployment:TripwireAaveSentinel#TripwireAaveSentinel"] }, null, 2)}\n`);
+  const args = ["--network", "rehearsal", "--file", marketsFile];
+  tripwire(url, ["markets", "schedule", ...args]);
+  await conn.networkHelpers.time.increase(DELAY);
+  tripwire(url, ["markets", "execute", ...args]);
+  check((await guard.getListeners()).includes(sentinelAddress), "the guard lists the sentinel");
+  await (await sentinel.sync()).wait();
+  await (await aave.provider.setPriceOracleSentinel(sentinelAddress)).wait();
+  check((await aave.provider.getPriceOracleSentinel()) === sentinelAddress, "Aave's market uses the Tripwire sentinel");
+  check(await sentinel.isLiquidationAllowed(), "the synced sentinel allows liquidations while the guard is normal");
+}
+
+await main();
