@@ -2,9 +2,10 @@
 // the very commands a user runs against Sepolia: mock feeds stand in for the network's, a parameter file shaped like
 // a real network's points at them, `./tripwire deploy` deploys the whole set with Ignition, the deployment is read
 // back (roles, delays, sources), the markets are applied through the timelock (`./tripwire markets
-// plan/schedule/execute`), the guard is poked and its status read, and a second deploy shows that nothing is new.
+// plan/schedule/execute`), guardian actions, the Aave sentinel module on a real Aave market, the keeper for a few
+// blocks (it must trip a market whose primary glitches), and a second deploy that finds nothing new.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
   try {
     await waitReady(url, anvil);
     await rehearse(url);
-    log("done: deployed, verified, markets applied through the timelock, guardian actions, re-run found nothing new");
+    log("done: deployed, verified, markets applied through the timelock, guardian actions, Aave sentinel, keeper, re-run found nothing new");
   } finally {
     stop();
   }
@@ -224,11 +225,83 @@ async function rehearse(url: string): Promise<void> {
 
   await rehearseAave(url, conn, guard, weth, feed, parameterFile, dir, marketsFile);
 
+  await rehearseKeeper(url, conn, guard, weth, feed, toUnits, dir, () => publishPyth(conn, pyth, 2000));
+
   log("re-running the deployment: nothing new to deploy");
   check(
     tripwire(url, ["deploy", "--network", "rehearsal", "--parameters", parameterFile]).includes("Nothing new to deploy"),
     "a second deploy finds nothing new",
   );
+}
+
+/** The keeper against the rehearsal chain for a few blocks: it must notice a glitching primary and trip the market. */
+async function rehearseKeeper(
+  url: string,
+  conn: Connection,
+  guard: TripwireGuard,
+  weth: string,
+  feed: { setAnswer(answer: bigint): Promise<{ wait(): Promise<unknown> }> },
+  toUnits: (value: number, decimals: number) => bigint,
+  dir: string,
+  refreshSecondaries: () => Promise<void>,
+): Promise<void> {
+  const { ethers } = conn;
+  // Anvil's third development account: the keeper's own key, not governance's nor the guardian's.
+  const keeperKey = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+  const keeperAddress = new ethers.Wallet(keeperKey).address;
+  const configFile = path.join(dir, "keeper.json");
+  const stateFile = path.join(dir, "keeper-state.json");
+  rmSync(stateFile, { force: true });
+  writeFileSync(
+    configFile,
+    `${JSON.stringify(
+      {
+        chainId: CHAIN_ID,
+        rpc: [{ url, weight: 2 }, { url, weight: 1 }],
+        guard: await guard.getAddress(),
+        signer: { address: keeperAddress, keyEnv: "REHEARSAL_KEEPER_KEY" },
+        confirmations: 1,
+        pollMs: 200,
+        stateFile,
+        port: 0,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  log("checking the keeper's configuration against the chain: ./tripwire keeper --check");
+  const env = { ...process.env, REHEARSAL_RPC_URL: url, REHEARSAL_KEEPER_KEY: keeperKey };
+  const checked = spawnSync(path.join(ROOT, "tripwire"), ["keeper", "--config", configFile, "--check"], { cwd: ROOT, encoding: "utf8", env });
+  process.stdout.write(`${checked.stdout}${checked.stderr}`.replace(/^/gm, "    "));
+  if (checked.status !== 0) throw new Error("./tripwire keeper --check failed");
+
+  log("running the keeper for a few blocks while the feed behind the primary glitches 11% down");
+  const keeper = spawn(path.join(ROOT, "tripwire"), ["keeper", "--config", configFile], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  keeper.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  keeper.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  try {
+    await new Promise((r) => setTimeout(r, 4000)); // start-up
+    await refreshSecondaries();
+    await (await feed.setAnswer(toUnits(1780, 8))).wait();
+    let tripped = false;
+    for (let block = 0; block < 40 && !tripped; block++) {
+      await ethers.provider.send("evm_mine", []);
+      await new Promise((r) => setTimeout(r, 300));
+      tripped = (await guard.marketState(weth)).liquidation.status === 2n;
+    }
+    check(tripped, "the keeper tripped the market on the glitching primary");
+    const pokes = output.split("\n").filter((l) => l.includes('"poke sent"')).length;
+    check(pokes >= 1 && output.includes(keeperAddress), `the keeper sent the poke from its own key (${String(pokes)} sent)`);
+    for (let block = 0; block < 3; block++) await ethers.provider.send("evm_mine", []);
+    await new Promise((r) => setTimeout(r, 1500));
+    check(output.includes('"poke confirmed"'), "the keeper saw its poke confirmed");
+  } finally {
+    keeper.kill("SIGTERM");
+    await new Promise((r) => keeper.once("exit", r));
+  }
+  check(output.includes("in-flight transactions persisted"), "the keeper shut down cleanly on SIGTERM");
+  await (await feed.setAnswer(toUnits(2000, 8))).wait();
 }
 
 /** The Aave sentinel module on a real Aave V3 market (3.0.2 bytecode) priced by the stand-in feed. */

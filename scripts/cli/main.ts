@@ -251,6 +251,18 @@ program
 
 registerOps(program);
 
+program
+  .command("keeper")
+  .description("run the keeper service: keeps the guard's markets fresh and trips them fast (docs/keeper.md)")
+  .requiredOption("--config <file>", "keeper configuration (JSON or YAML)")
+  .option("--check", "validate the configuration and the chain, then exit")
+  .option("--dry-run", "simulate and log, never send")
+  .option("--port <port>", "HTTP port for /health, /ready and /metrics", (v) => Number(v))
+  .action(async (o: { config: string; check?: boolean; dryRun?: boolean; port?: number }) => {
+    const { runKeeper } = await import("../../keeper/main.js");
+    await runKeeper({ ...o, config: resolve(o.config) });
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
