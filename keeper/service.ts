@@ -16,7 +16,10 @@ import {
   Transaction,
   Wallet,
 } from "ethers";
-import type { Logger } from "pino";
+import type { Logger as PinoLogger } from "pino";
+
+/** What the keeper logs through: any pino logger (or child). */
+export type Logger = Pick<PinoLogger, "debug" | "info" | "warn" | "error" | "fatal">;
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 import { InputError } from "../scripts/lib/market-file.js";
@@ -110,11 +113,15 @@ export class Keeper {
     private readonly cfg: KeeperConfig,
     private readonly log: Logger,
     privateKey: string,
+    /** What the watchdog does when no block arrives for twice `watchdogMs` (default: exit for the supervisor). */
+    private readonly onWatchdog: () => void = () => process.exit(3),
   ) {
     const network = Network.from(cfg.chainId);
     this.endpoints = [...cfg.rpc]
       .sort((a, b) => b.weight - a.weight)
-      .map((r) => ({ ...r, provider: new JsonRpcProvider(r.url, network, { staticNetwork: network, batchMaxCount: 1 }) }));
+      // No response cache (ethers caches identical requests for 250 ms by default): a nonce or a receipt read twice
+      // must be read twice.
+      .map((r) => ({ ...r, provider: new JsonRpcProvider(r.url, network, { staticNetwork: network, batchMaxCount: 1, cacheTimeout: -1 }) }));
     this.wallet = new Wallet(privateKey);
   }
 
@@ -211,7 +218,8 @@ export class Keeper {
       if (Date.now() - this.lastHeadAt > 2 * this.cfg.watchdogMs) {
         this.log.fatal({ lastHead: this.lastHead }, "watchdog: no new block, exiting for the supervisor to restart");
         await this.stop();
-        process.exit(3);
+        this.onWatchdog();
+        return;
       }
       const head = await this.rpc((p) => p.getBlockNumber(), "blockNumber");
       if (head > this.lastHead) {
@@ -387,6 +395,7 @@ export class Keeper {
         receipt = await this.rpc((p) => p.getTransactionReceipt(hash), "receipt");
         if (receipt !== null) break;
       }
+      this.log.debug({ intent: intent.id, hashes: intent.hashes, mined: receipt?.blockNumber ?? null, head }, "tracking");
       if (receipt !== null) {
         if (intent.minedBlock !== receipt.blockNumber) {
           intent.minedBlock = receipt.blockNumber;
@@ -422,11 +431,19 @@ export class Keeper {
         continue;
       }
       const inPool = await this.rpc((p) => p.getTransaction(intent.hashes[intent.hashes.length - 1] ?? ""), "getTransaction");
-      if (inPool === null) {
+      const stuck = head - intent.sentBlock >= this.cfg.gas.bumpAfterBlocks;
+      if (inPool === null && !stuck) {
         this.log.warn({ intent: intent.id }, "poke dropped from the mempool; re-broadcasting");
-        await this.broadcast(intent.raw);
-        this.m.sent.inc();
-      } else if (head - intent.sentBlock >= this.cfg.gas.bumpAfterBlocks) {
+        try {
+          await this.broadcast(intent.raw);
+          this.m.sent.inc();
+        } catch (error) {
+          // Refused as it stands (the base fee rose past it): replace it with higher fees instead.
+          this.log.warn({ intent: intent.id, err: String(error).split("\n")[0] }, "re-broadcast refused; replacing with higher fees");
+          await this.bump(intent, head);
+          changed = true;
+        }
+      } else if (stuck) {
         await this.bump(intent, head);
         changed = true;
       }

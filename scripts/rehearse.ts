@@ -4,58 +4,23 @@
 // back (roles, delays, sources), the markets are applied through the timelock (`./tripwire markets
 // plan/schedule/execute`), guardian actions, the Aave sentinel module on a real Aave market, the keeper for a few
 // blocks (it must trip a market whose primary glitches), and a second deploy that finds nothing new.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 
 import JSON5 from "json5";
 
+import { startAnvil } from "./lib/anvil.js";
 import type { Connection } from "./lib/fixtures.js";
 import type { TripwireGuard } from "../types/ethers-contracts/index.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const CHAIN_ID = 31_338;
-const ANVIL = path.join(ROOT, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil");
 const DELAY = 3600;
 const TWAP_WINDOW = 1800;
 
 function log(step: string): void {
   console.log(`rehearse: ${step}`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address === null || typeof address === "string") reject(new Error("no port"));
-        else resolve(address.port);
-      });
-    });
-  });
-}
-
-async function waitReady(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`anvil exited with ${String(child.exitCode)} before it was ready`);
-    try {
-      const res = await fetch(url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      });
-      const body = (await res.json()) as { result?: string };
-      if (body.result !== undefined && Number(body.result) === CHAIN_ID) return;
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`anvil did not answer on ${url} within 20 s`);
 }
 
 /** Runs `./tripwire ...` as a user would, against the rehearsal chain; returns its output. */
@@ -77,29 +42,20 @@ function check(condition: boolean, what: string): void {
 }
 
 async function main(): Promise<void> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${String(port)}`;
+  const anvil = await startAnvil(CHAIN_ID);
+  const url = anvil.url;
   process.env.REHEARSAL_RPC_URL = url;
-  log(`starting anvil on ${url} (chain id ${String(CHAIN_ID)})`);
-  const anvil = spawn(ANVIL, ["--port", String(port), "--chain-id", String(CHAIN_ID), "--hardfork", "prague", "--silent"], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const stop = (): void => {
-    if (anvil.exitCode === null) anvil.kill("SIGTERM");
-  };
-  process.on("exit", stop);
+  log(`started anvil on ${url} (chain id ${String(CHAIN_ID)})`);
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => {
-      stop();
-      process.exit(130);
+      void anvil.stop().then(() => process.exit(130));
     });
   }
   try {
-    await waitReady(url, anvil);
     await rehearse(url);
     log("done: deployed, verified, markets applied through the timelock, guardian actions, Aave sentinel, keeper, re-run found nothing new");
   } finally {
-    stop();
+    await anvil.stop();
   }
 }
 

@@ -1,0 +1,79 @@
+// A local anvil chain on a free loopback port: started from the real binary (so that we hold its PID), ready when
+// it answers with its chain id, and stopped on exit, on signals and on failure. Used by `make rehearse` and the
+// keeper's tests.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import path from "node:path";
+
+const ROOT = path.resolve(import.meta.dirname, "..", "..");
+export const ANVIL = path.join(ROOT, "node_modules", "@foundry-rs", "anvil-linux-amd64", "bin", "anvil");
+
+export interface Anvil {
+  url: string;
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => {
+        if (address === null || typeof address === "string") reject(new Error("no free port"));
+        else resolve(address.port);
+      });
+    });
+  });
+}
+
+export async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: T; error?: { message: string } };
+  if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
+  return body.result as T;
+}
+
+export async function startAnvil(chainId: number, extraArgs: string[] = []): Promise<Anvil> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${String(port)}`;
+  const child = spawn(ANVIL, ["--port", String(port), "--chain-id", String(chainId), "--hardfork", "prague", "--silent", ...extraArgs], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
+  process.once("exit", kill);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`anvil exited with ${String(child.exitCode)} before it was ready`);
+    try {
+      if (Number(await rpc<string>(url, "eth_chainId")) === chainId) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      kill();
+      throw new Error(`anvil did not answer on ${url} within 20 s`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    port,
+    process: child,
+    stop: async () => {
+      process.removeListener("exit", kill);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,364 @@
+// The keeper against a real local chain (anvil, started by the tests): refusals, quorum, re-check before sending,
+// dropped and stuck transactions, nonce drift, reorgs, two instances, clean shutdown and resume.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+
+import { expect } from "chai";
+import { JsonRpcProvider, Wallet } from "ethers";
+import { pino } from "pino";
+
+import { loadKeeperConfig, type KeeperConfig } from "../../keeper/config.js";
+import { Keeper } from "../../keeper/service.js";
+import { type Anvil, rpc, startAnvil } from "../../scripts/lib/anvil.js";
+import { defaultMarketConfig, toUnits } from "../../scripts/lib/fixtures.js";
+import { InputError } from "../../scripts/lib/market-file.js";
+import {
+  ChainlinkSource__factory,
+  MockAggregator__factory,
+  TimelockController__factory,
+  TripwireGuard__factory,
+  type MockAggregator,
+  type TripwireGuard,
+} from "../../types/ethers-contracts/index.js";
+
+const CHAIN_ID = 31_339;
+// Anvil's development keys: 0 governs, 1 and 2 are keepers, 3 is "someone else".
+const KEYS = [
+  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+];
+
+function key(i: number): string {
+  const k = KEYS[i];
+  if (k === undefined) throw new Error(`no development key ${String(i)}`);
+  return k;
+}
+
+interface World {
+  anvil: Anvil;
+  provider: JsonRpcProvider;
+  guard: TripwireGuard;
+  feeds: MockAggregator[];
+  asset: string;
+}
+
+async function deployWorld(): Promise<World> {
+  const anvil = await startAnvil(CHAIN_ID);
+  const provider = new JsonRpcProvider(anvil.url, CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
+  const gov = new Wallet(key(0), provider);
+  let nonce = await provider.getTransactionCount(gov.address);
+  const next = () => ({ nonce: nonce++ });
+  const timelock = await new TimelockController__factory(gov).deploy(3600, [gov.address], [gov.address], gov.address, next());
+  const guard = await new TripwireGuard__factory(gov).deploy(await timelock.getAddress(), gov.address, "0x0000000000000000000000000000000000000000", 0, next());
+  const feeds: MockAggregator[] = [];
+  const sources: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const feed = await new MockAggregator__factory(gov).deploy(8, toUnits(2000, 8), next());
+    const source = await new ChainlinkSource__factory(gov).deploy(await feed.getAddress(), 0, 0, `feed ${String(i)}`, next());
+    feeds.push(feed);
+    sources.push(await source.getAddress());
+  }
+  const asset = Wallet.createRandom().address;
+  const data = guard.interface.encodeFunctionData("setMarket", [asset, defaultMarketConfig(sources, 0)]);
+  const salt = "0x" + "11".repeat(32);
+  await (await timelock.schedule(await guard.getAddress(), 0, data, "0x" + "00".repeat(32), salt, 3600, next())).wait();
+  await rpc(anvil.url, "evm_increaseTime", [3600]);
+  await (await timelock.execute(await guard.getAddress(), 0, data, "0x" + "00".repeat(32), salt, next())).wait();
+  for (const f of feeds) await (await f.setAnswer(toUnits(2000, 8), next())).wait();
+  await (await guard.poke(asset, next())).wait();
+  return { anvil, provider, guard, feeds, asset };
+}
+
+function config(w: World, dir: string, overrides: Partial<KeeperConfig> = {}, signer = 1): KeeperConfig {
+  return {
+    chainId: CHAIN_ID,
+    rpc: [
+      { url: w.anvil.url, weight: 2, timeoutMs: 2000 },
+      { url: w.anvil.url, weight: 1, timeoutMs: 2000 },
+    ],
+    guard: w.guard.target as string,
+    markets: "all",
+    signer: { address: new Wallet(key(signer)).address, keyEnv: "UNUSED" },
+    gas: { maxFeeGwei: 200, priorityFeeGwei: 1, bumpPercent: 20, bumpAfterBlocks: 2 },
+    confirmations: 1,
+    pollMs: 100,
+    watchdogMs: 60_000,
+    stateFile: path.join(dir, `state-${String(signer)}.json`),
+    port: 0,
+    dryRun: false,
+    ...overrides,
+  };
+}
+
+function logger(): { log: ReturnType<typeof pino>; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split("\n")) if (l.trim() !== "") lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { log: pino({ level: "debug" }, stream), lines };
+}
+
+const msgs = (lines: Record<string, unknown>[], msg: string) => lines.filter((l) => l.msg === msg);
+
+/** Glitches the primary feed 11% down, alone: the next evaluation trips the market. */
+async function glitch(w: World): Promise<void> {
+  const gov = new Wallet(key(0), w.provider);
+  await (await w.feeds[0]!.connect(gov).setAnswer(toUnits(1780, 8))).wait();
+}
+
+async function head(w: World): Promise<number> {
+  return w.provider.getBlockNumber();
+}
+
+async function tripped(w: World): Promise<boolean> {
+  return (await w.guard.marketState(w.asset)).liquidation.status === 2n;
+}
+
+/** A JSON-RPC proxy on loopback in front of anvil that can fail or rewrite answers. */
+class FaultProxy {
+  mode: "pass" | "500" | "reset" | "hang" | "rewriteCalls" = "pass";
+  private server: Server;
+  url = "";
+  constructor(private readonly upstream: string) {
+    this.server = createServer((req, res) => void this.handle(req, res));
+  }
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", r));
+    this.url = `http://127.0.0.1:${String((this.server.address() as AddressInfo).port)}`;
+    return this;
+  }
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => { r(); }));
+  }
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString();
+    if (this.mode === "500") {
+      res.writeHead(500);
+      res.end("upstream failure");
+      return;
+    }
+    if (this.mode === "reset") {
+      req.socket.destroy();
+      return;
+    }
+    if (this.mode === "hang") return;
+    const upstream = await fetch(this.upstream, { method: "POST", headers: { "content-type": "application/json" }, body });
+    let text = await upstream.text();
+    const parsed = JSON.parse(body) as { method?: string };
+    if (this.mode === "rewriteCalls" && parsed.method === "eth_call") {
+      // Answer every call with "nothing due": a provider that disagrees with the others.
+      const answer = JSON.parse(text) as { id: number; jsonrpc: string };
+      text = JSON.stringify({ ...answer, result: "0x" + "0".repeat(63) + "0" + "0".repeat(63) + "40" + "0".repeat(64) });
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(text);
+  }
+}
+
+describe("keeper", function () {
+  this.timeout(120_000);
+  let w: World;
+  let dir: string;
+
+  beforeEach(async function () {
+    w = await deployWorld();
+    dir = mkdtempSync(path.join(tmpdir(), "tripwire-keeper-"));
+  });
+
+  afterEach(async function () {
+    w.provider.destroy();
+    await w.anvil.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("13. refuses bad configuration of each kind, naming it", async function () {
+    const file = path.join(dir, "keeper.json");
+    writeFileSync(file, JSON.stringify({ chainId: CHAIN_ID, rpc: [{ url: "not a url" }], guard: "0x12", signer: { address: "0x" } }));
+    expect(() => loadKeeperConfig(file)).to.throw(InputError, /rpc\.0\.url[\s\S]*guard: an address[\s\S]*signer\.address/);
+    writeFileSync(file, JSON.stringify({ ...config(w, dir), gas: { bumpPercent: 5 } }));
+    expect(() => loadKeeperConfig(file)).to.throw(InputError, /gas\.bumpPercent/);
+    expect(() => loadKeeperConfig(path.join(dir, "missing.json"))).to.throw(InputError, /cannot read the keeper configuration/);
+
+    const { log } = logger();
+    const wrongChain = new Keeper({ ...config(w, dir), chainId: 1 }, log, key(1));
+    await expectRejection(wrongChain.check(), /serves chain 31339, not the configured chainId 1/);
+    const noGuard = new Keeper({ ...config(w, dir), guard: Wallet.createRandom().address }, log, key(1));
+    await expectRejection(noGuard.check(), /guard: no contract at/);
+    const wrongKey = new Keeper(config(w, dir), log, key(2));
+    await expectRejection(wrongKey.check(), /belongs to 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC, not the configured/);
+    const unreachable = new Keeper({ ...config(w, dir), rpc: [{ url: "http://127.0.0.1:9", weight: 1, timeoutMs: 500 }] }, log, key(1));
+    await expectRejection(unreachable.check(), /no endpoint answered/);
+  });
+
+  it("7. sends nothing when someone else poked first (re-check before sending)", async function () {
+    const { log, lines } = logger();
+    const keeper = new Keeper(config(w, dir), log, key(1));
+    await keeper.check();
+    await glitch(w);
+    const seen = await head(w);
+    await (await w.guard.connect(new Wallet(key(3), w.provider)).poke(w.asset)).wait();
+    await keeper.cycle(seen);
+    expect(msgs(lines, "no longer due (poked by someone else): nothing sent")).to.have.length(1);
+    expect(msgs(lines, "poke sent")).to.have.length(0);
+    await keeper.stop();
+  });
+
+  it("trips a glitching primary in the next block, and confirms it", async function () {
+    const { log, lines } = logger();
+    const keeper = new Keeper(config(w, dir), log, key(1));
+    await keeper.check();
+    await glitch(w);
+    await keeper.cycle(await head(w));
+    expect(await tripped(w), JSON.stringify(lines)).to.equal(true);
+    expect(msgs(lines, "poke sent"), JSON.stringify(lines)).to.have.length(1);
+    await keeper.cycle(await head(w));
+    expect(msgs(lines, "poke confirmed"), JSON.stringify(lines.slice(-6))).to.have.length(1);
+    expect(keeper.pending()).to.have.length(0);
+    await keeper.stop();
+  });
+
+  it("2. does not act when two providers disagree, and alerts", async function () {
+    const proxy = await new FaultProxy(w.anvil.url).start();
+    try {
+      proxy.mode = "rewriteCalls";
+      const { log, lines } = logger();
+      const cfg = config(w, dir);
+      const keeper = new Keeper({ ...cfg, rpc: [cfg.rpc[0]!, { url: proxy.url, weight: 1, timeoutMs: 2000 }] }, log, key(1));
+      await glitch(w);
+      await keeper.cycle(await head(w));
+      expect(msgs(lines, "ALERT: providers disagree on the guard's evaluation; not acting")).to.have.length(1);
+      expect(await tripped(w)).to.equal(false);
+      expect(await keeper.registry.getSingleMetricAsString("tripwire_keeper_provider_disagreements_total")).to.match(/ 1$/m);
+      await keeper.stop();
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("1. fails over when an endpoint returns 500s, resets or times out, counts it, and still trips", async function () {
+    for (const mode of ["500", "reset", "hang"] as const) {
+      const proxy = await new FaultProxy(w.anvil.url).start();
+      try {
+        proxy.mode = mode;
+        const { log, lines } = logger();
+        const cfg = config(w, dir);
+        const keeper = new Keeper(
+          { ...cfg, rpc: [{ url: proxy.url, weight: 3, timeoutMs: 500 }, cfg.rpc[0]!, cfg.rpc[1]!] },
+          log,
+          key(1),
+        );
+        if (mode === "500") await glitch(w);
+        await keeper.cycle(await head(w));
+        expect(await tripped(w), `${mode}: ${JSON.stringify(lines)}`).to.equal(true);
+        expect(msgs(lines, "rpc call failed").length, mode).to.be.greaterThan(0);
+        expect(await keeper.registry.getSingleMetricAsString("tripwire_keeper_rpc_failures_total")).to.include(proxy.url);
+        await keeper.stop();
+      } finally {
+        await proxy.stop();
+      }
+    }
+  });
+
+  it("4. re-sends a dropped poke, and 5. replaces a stuck one with fees at least 10% higher, never the same", async function () {
+    const { log, lines } = logger();
+    const keeper = new Keeper(config(w, dir), log, key(1));
+    await glitch(w);
+    await rpc(w.anvil.url, "evm_setAutomine", [false]);
+    await keeper.cycle(await head(w));
+    const [sent] = keeper.pending();
+    expect(sent).to.not.equal(undefined);
+    await rpc(w.anvil.url, "anvil_dropTransaction", [sent!.hashes[0]]);
+    await keeper.cycle(await head(w));
+    expect(msgs(lines, "poke dropped from the mempool; re-broadcasting")).to.have.length(1);
+    // Stuck: the base fee jumps above what we offered; blocks pass without it.
+    const before = BigInt(sent!.maxFeePerGas);
+    await rpc(w.anvil.url, "anvil_setNextBlockBaseFeePerGas", [`0x${(before * 4n).toString(16)}`]);
+    await rpc(w.anvil.url, "evm_mine", []);
+    await rpc(w.anvil.url, "evm_mine", []);
+    await keeper.cycle(await head(w));
+    const [bumped] = keeper.pending();
+    expect(BigInt(bumped!.maxFeePerGas) * 100n).to.be.at.least(before * 110n);
+    expect(bumped!.hashes).to.have.length(2);
+    await rpc(w.anvil.url, "evm_setAutomine", [true]);
+    await rpc(w.anvil.url, "evm_mine", []);
+    await keeper.cycle(await head(w));
+    expect(await tripped(w)).to.equal(true);
+    await keeper.stop();
+  });
+
+  it("6. resynchronises its nonce when the key was used elsewhere", async function () {
+    const { log, lines } = logger();
+    const keeper = new Keeper(config(w, dir), log, key(1));
+    const elsewhere = new Wallet(key(1), w.provider);
+    await (await elsewhere.sendTransaction({ to: elsewhere.address, value: 1n, nonce: 0 })).wait();
+    await (await elsewhere.sendTransaction({ to: elsewhere.address, value: 1n, nonce: 1 })).wait();
+    await glitch(w);
+    await keeper.cycle(await head(w));
+    expect(await tripped(w)).to.equal(true);
+    expect(keeper.pending()[0]?.nonce ?? (await w.provider.getTransactionCount(elsewhere.address)) - 1).to.equal(2);
+    expect(msgs(lines, "poke sent")).to.have.length(1);
+    await keeper.stop();
+  });
+
+  it("12. two instances with different keys: one effective trip per event", async function () {
+    const a = logger();
+    const b = logger();
+    const k1 = new Keeper(config(w, dir, {}, 1), a.log, key(1));
+    const k2 = new Keeper(config(w, dir, {}, 2), b.log, key(2));
+    await glitch(w);
+    const seen = await head(w);
+    await Promise.all([k1.cycle(seen), k2.cycle(seen)]);
+    const events = await w.guard.queryFilter(w.guard.filters.PauseStatusChanged(w.asset), seen);
+    expect(events.filter((e) => e.args.to === 2n && e.args.kind === 0n)).to.have.length(1);
+    await k1.stop();
+    await k2.stop();
+  });
+
+  it("14. persists an in-flight poke on shutdown and resumes it without a duplicate", async function () {
+    const first = logger();
+    const cfg = config(w, dir);
+    const keeper = new Keeper(cfg, first.log, key(1));
+    await glitch(w);
+    await rpc(w.anvil.url, "evm_setAutomine", [false]);
+    await keeper.cycle(await head(w));
+    const [inFlight] = keeper.pending();
+    await keeper.stop();
+    expect(msgs(first.lines, "keeper stopped; in-flight transactions persisted")).to.have.length(1);
+
+    const second = logger();
+    const resumed = new Keeper(cfg, second.log, key(1));
+    await resumed.start();
+    expect(msgs(second.lines, "resumed persisted state")).to.have.length(1);
+    expect(resumed.pending()[0]?.id).to.equal(inFlight?.id);
+    await rpc(w.anvil.url, "evm_setAutomine", [true]);
+    await rpc(w.anvil.url, "evm_mine", []);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await tripped(w)).to.equal(true);
+    // One transaction from the keeper's key: nothing sent twice.
+    expect(await w.provider.getTransactionCount(new Wallet(key(1)).address)).to.equal(1);
+    await resumed.stop();
+  });
+});
+
+async function expectRejection(p: Promise<unknown>, pattern: RegExp): Promise<void> {
+  try {
+    await p;
+  } catch (error) {
+    expect(error).to.be.instanceOf(InputError);
+    expect((error as Error).message).to.match(pattern);
+    return;
+  }
+  expect.fail(`expected a rejection matching ${String(pattern)}`);
+}
