@@ -10,6 +10,7 @@ import {ITripwireListener} from "./interfaces/ITripwireListener.sol";
 import {IAutomationCompatible} from "./interfaces/external/IAutomationCompatible.sol";
 import {IAggregatorV3} from "./interfaces/external/IAggregatorV3.sol";
 import {ConfigStoreLib} from "./libraries/ConfigStoreLib.sol";
+import {RoundDataLib} from "./libraries/RoundDataLib.sol";
 import {RulesLib} from "./libraries/RulesLib.sol";
 import {StateCodecLib} from "./libraries/StateCodecLib.sol";
 
@@ -42,7 +43,7 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
     uint256 public constant LISTENER_GAS = 100_000;
     /// @dev As for reads: a caller cannot starve a notification into a silent failure.
     uint256 private constant LISTENER_GAS_REQUIRED = LISTENER_GAS * 64 / 63 + 5_000;
-    /// @dev A `Reading` is five words; the round data of an AggregatorV3 too.
+    /// @dev A `Reading` is five words.
     uint256 private constant FIVE_WORDS = 160;
 
     // Hard bounds. Durations in seconds, ratios in bps.
@@ -410,22 +411,7 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
         if (address(feed) == address(0)) return seq;
         seq.enabled = true;
         _checkGasForRead();
-        bytes4 selector = IAggregatorV3.latestRoundData.selector;
-        bool ok;
-        uint256 size;
-        int256 answer;
-        uint256 startedAt;
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, selector)
-            ok := staticcall(SOURCE_READ_GAS, feed, ptr, 4, ptr, FIVE_WORDS)
-            size := returndatasize()
-            answer := mload(add(ptr, 0x20))
-            startedAt := mload(add(ptr, 0x40))
-        }
-        seq.readable = ok && size == FIVE_WORDS;
-        seq.answer = answer;
-        seq.startedAt = startedAt;
+        (seq.readable, seq.answer, seq.startedAt,) = RoundDataLib.latest(address(feed), SOURCE_READ_GAS);
     }
 
     /// @dev The state of a listed market; reverts for an unknown one.

@@ -3,13 +3,13 @@ pragma solidity 0.8.30;
 
 import {ITripwireGuard} from "../interfaces/ITripwireGuard.sol";
 import {ITripwireListener} from "../interfaces/ITripwireListener.sol";
-import {IAggregatorV3} from "../interfaces/external/IAggregatorV3.sol";
 import {
     IAaveACLManager,
     IAaveOracle,
     IAavePoolAddressesProvider,
     IAavePriceOracleSentinel
 } from "../interfaces/external/IAaveV3.sol";
+import {RoundDataLib} from "../libraries/RoundDataLib.sol";
 import {RulesLib} from "../libraries/RulesLib.sol";
 
 /// @title TripwireAaveSentinel
@@ -41,8 +41,6 @@ contract TripwireAaveSentinel is IAavePriceOracleSentinel, ITripwireListener {
     uint256 public constant MAX_ASSETS = 8;
     /// @notice The longest grace period after a sequencer restart (Aave's governance caps it at four hours).
     uint256 public constant MAX_GRACE_PERIOD = 4 hours;
-    /// @dev A latestRoundData answer is five words.
-    uint256 private constant ROUND_DATA_SIZE = 160;
     /// @dev Gas a sequencer feed read is given; a real uptime feed proxy needs about 15,000.
     uint256 private constant SEQUENCER_READ_GAS = 50_000;
     /// @dev Horizon of a closed sentinel (before the first sync).
@@ -162,7 +160,7 @@ contract TripwireAaveSentinel is IAavePriceOracleSentinel, ITripwireListener {
 
     /// @inheritdoc IAavePriceOracleSentinel
     /// @dev False while any watched asset's liquidations are paused, or the sequencer is down or within its grace.
-    /// Measured (bench/results/gas.json): 13,336 gas as a cold external call with a sequencer feed; it adds 13,404
+    /// Measured (bench/results/gas.json): 13,438 gas as a cold external call with a sequencer feed; it adds 13,506
     /// gas to Aave 3.0.2's liquidationCall, where Aave's own sentinel on the same feed adds 15,527.
     function isLiquidationAllowed() external view returns (bool) {
         Hot memory hot = _hot;
@@ -272,20 +270,8 @@ contract TripwireAaveSentinel is IAavePriceOracleSentinel, ITripwireListener {
     function _isSequencerUpAndGracePassed(Hot memory hot) internal view returns (bool) {
         address oracle = hot.sequencerOracle;
         if (oracle == address(0)) return true;
-        bytes4 selector = IAggregatorV3.latestRoundData.selector;
-        bool ok;
-        uint256 size;
-        int256 answer;
-        uint256 updatedAt;
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, selector)
-            ok := staticcall(SEQUENCER_READ_GAS, oracle, ptr, 4, ptr, ROUND_DATA_SIZE)
-            size := returndatasize()
-            answer := mload(add(ptr, 0x20))
-            updatedAt := mload(add(ptr, 0x60))
-        }
-        if (!ok || size < ROUND_DATA_SIZE || answer != 0 || updatedAt > block.timestamp) return false;
+        (bool ok, int256 answer,, uint256 updatedAt) = RoundDataLib.latest(oracle, SEQUENCER_READ_GAS);
+        if (!ok || answer != 0 || updatedAt > block.timestamp) return false;
         return block.timestamp - updatedAt > hot.gracePeriod;
     }
 

@@ -149,17 +149,20 @@ export async function openAavePosition(
   wethAmount: number,
   usdcDebt: number,
 ): Promise<void> {
-  const { ethers } = w.conn;
-  await (await w.weth.mint(who.address, toUnits(wethAmount, 18))).wait();
-  await (await w.weth.connect(who).approve(w.aave.poolAddress, ethers.MaxUint256)).wait();
+  await mintApproved(w, w.weth, who, w.aave.poolAddress, toUnits(wethAmount, 18));
   await (await w.aave.pool.connect(who).supply(w.wethAddress, toUnits(wethAmount, 18), who.address, 0)).wait();
   await (await w.aave.pool.connect(who).borrow(w.usdcAddress, toUnits(usdcDebt, 6), 2n, 0, who.address)).wait();
 }
 
+/** Mints `amount` of `token` to `who` and approves `spender` for all of it. */
+async function mintApproved(w: LendingWorld, token: MockERC20, who: HardhatEthersSigner, spender: string, amount: bigint): Promise<void> {
+  await (await token.mint(who.address, amount)).wait();
+  await (await token.connect(who).approve(spender, w.conn.ethers.MaxUint256)).wait();
+}
+
 /** Funds a liquidator with USDC approved to `spender`. */
 export async function fundLiquidator(w: LendingWorld, who: HardhatEthersSigner, spender: string, usdc: number): Promise<void> {
-  await (await w.usdc.mint(who.address, toUnits(usdc, 6))).wait();
-  await (await w.usdc.connect(who).approve(spender, w.conn.ethers.MaxUint256)).wait();
+  await mintApproved(w, w.usdc, who, spender, toUnits(usdc, 6));
 }
 
 /**
@@ -207,9 +210,7 @@ export async function openExamplePosition(
   wethAmount: number,
   usdcDebt: number,
 ): Promise<void> {
-  const { ethers } = w.conn;
-  await (await w.weth.mint(who.address, toUnits(wethAmount, 18))).wait();
-  await (await w.weth.connect(who).approve(await market.getAddress(), ethers.MaxUint256)).wait();
+  await mintApproved(w, w.weth, who, await market.getAddress(), toUnits(wethAmount, 18));
   await (await market.connect(who).depositCollateral(w.wethAddress, toUnits(wethAmount, 18))).wait();
   await (await market.connect(who).borrow(toUnits(usdcDebt, 6))).wait();
 }

@@ -1,13 +1,5 @@
-// Everything Tripwire deploys on Arbitrum Sepolia: the timelock, the guard, and the WETH market's sources.
-// Deploy: npx hardhat ignition deploy deploy/modules/networks/ArbitrumSepolia.ts --network <network> --parameters deploy/parameters/<network>.json5
-import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+// Everything Tripwire deploys on Arbitrum Sepolia: ./tripwire deploy --network <network>, or
+// npx hardhat ignition deploy deploy/modules/networks/ArbitrumSepolia.ts --network <network> --parameters deploy/parameters/arbitrum-sepolia.json5
+import { networkModule } from "../sources.js";
 
-import Core from "../Core.js";
-import { chainlinkSource, pythSource } from "../sources.js";
-
-export default buildModule("TripwireArbitrumSepolia", (m) => {
-  const { timelock, guard } = m.useModule(Core);
-  const ethUsdChainlink = chainlinkSource(m, "EthUsdChainlink", "Chainlink ETH/USD");
-  const ethUsdPyth = pythSource(m, "EthUsdPyth", "Pyth ETH/USD");
-  return { timelock, guard, ethUsdChainlink, ethUsdPyth };
-});
+export default networkModule("ArbitrumSepolia", { twap: false });

@@ -1,13 +1,5 @@
-// Everything Tripwire deploys on Base Sepolia: the timelock, the guard, and the WETH market's sources.
-// Deploy: npx hardhat ignition deploy deploy/modules/networks/BaseSepolia.ts --network <network> --parameters deploy/parameters/<network>.json5
-import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+// Everything Tripwire deploys on Base Sepolia: ./tripwire deploy --network <network>, or
+// npx hardhat ignition deploy deploy/modules/networks/BaseSepolia.ts --network <network> --parameters deploy/parameters/base-sepolia.json5
+import { networkModule } from "../sources.js";
 
-import Core from "../Core.js";
-import { chainlinkSource, pythSource } from "../sources.js";
-
-export default buildModule("TripwireBaseSepolia", (m) => {
-  const { timelock, guard } = m.useModule(Core);
-  const ethUsdChainlink = chainlinkSource(m, "EthUsdChainlink", "Chainlink ETH/USD");
-  const ethUsdPyth = pythSource(m, "EthUsdPyth", "Pyth ETH/USD");
-  return { timelock, guard, ethUsdChainlink, ethUsdPyth };
-});
+export default networkModule("BaseSepolia", { twap: false });
