@@ -38,6 +38,7 @@ lint: setup
 bench: compile
 	$(HARDHAT) run bench/gas.ts
 	$(HARDHAT) run bench/backtest.ts
+	node --import tsx bench/keeper.ts
 
 ## A deployment rehearsal on a local anvil chain, through the same commands as a real network (docs/operating.md).
 rehearse: compile

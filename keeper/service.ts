@@ -25,6 +25,8 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { InputError } from "../scripts/lib/market-file.js";
 import type { KeeperConfig } from "./config.js";
 
+/** Re-read the signer's balance at least this often even when idle (funding from elsewhere). */
+const BALANCE_EVERY_BLOCKS = 7200;
 const GUARD_ABI = [
   "function checkUpkeep(bytes checkData) view returns (bool upkeepNeeded, bytes performData)",
   "function performUpkeep(bytes performData)",
@@ -90,6 +92,9 @@ export class Keeper {
   private timer: NodeJS.Timeout | undefined;
   private server: Server | undefined;
   private endpointDown = new Set<string>();
+  /** RPC calls made so far (each attempt at each endpoint counts). */
+  calls = 0;
+  private balanceCheckedAt = -Infinity;
 
   private readonly m = {
     headLag: new Gauge({ name: "tripwire_keeper_head_lag_seconds", help: "Age of the latest block seen", registers: [this.registry] }),
@@ -107,6 +112,7 @@ export class Keeper {
     skipped: new Counter({ name: "tripwire_keeper_blocks_skipped_total", help: "Blocks skipped while a cycle was busy", registers: [this.registry] }),
     balance: new Gauge({ name: "tripwire_keeper_signer_balance_ether", help: "Signer balance", registers: [this.registry] }),
     due: new Gauge({ name: "tripwire_keeper_markets_due", help: "Markets the guard says need a poke", registers: [this.registry] }),
+    rpcCalls: new Counter({ name: "tripwire_keeper_rpc_calls_total", help: "RPC calls made", registers: [this.registry] }),
   };
 
   constructor(
@@ -149,6 +155,7 @@ export class Keeper {
     if (reachable === 0) throw new InputError("rpc: no endpoint answered: check the URLs");
     const code = await this.rpc((p) => p.getCode(this.cfg.guard), "getCode");
     if (code === "0x") throw new InputError(`guard: no contract at ${this.cfg.guard} on chain ${String(this.cfg.chainId)}`);
+    await this.readBalance(await this.rpc((p) => p.getBlockNumber(), "blockNumber"));
     try {
       await this.rpc((p) => new Contract(this.cfg.guard, GUARD_ABI, p).getFunction("governance").staticCall(), "governance");
     } catch {
@@ -160,6 +167,8 @@ export class Keeper {
   private async rpc<T>(fn: (p: JsonRpcProvider) => Promise<T>, what: string, only?: Endpoint): Promise<T> {
     let last: unknown;
     for (const e of only === undefined ? this.endpoints : [only]) {
+      this.calls++;
+      this.m.rpcCalls.inc();
       try {
         const result = await withTimeout(fn(e.provider), e.timeoutMs, `${what} at ${e.url}`);
         this.endpointDown.delete(e.url);
@@ -221,7 +230,10 @@ export class Keeper {
         this.onWatchdog();
         return;
       }
-      const head = await this.rpc((p) => p.getBlockNumber(), "blockNumber");
+      // One call gives the head and its time (the head lag) together.
+      const latest = await this.rpc((p) => p.getBlock("latest"), "latestBlock");
+      const head = latest?.number ?? -1;
+      if (latest !== null) this.m.headLag.set(Math.max(0, Date.now() / 1000 - latest.timestamp));
       if (head > this.lastHead) {
         if (this.busy) {
           this.m.skipped.inc();
@@ -246,8 +258,6 @@ export class Keeper {
     this.busy = true;
     const end = this.m.cycle.startTimer();
     try {
-      const block = await this.rpc((p) => p.getBlock(head), "getBlock");
-      if (block !== null) this.m.headLag.set(Math.max(0, Date.now() / 1000 - block.timestamp));
       await this.track(head);
       const checkData = this.cfg.markets === "all" ? "0x" : AbiCoder.defaultAbiCoder().encode(["address[]"], [this.cfg.markets]);
       const read = (e?: Endpoint) =>
@@ -388,6 +398,9 @@ export class Keeper {
 
   /** Follows every intent: mined, confirmed, reverted, dropped, stuck (fee bump), or reorged out (re-send). */
   private async track(head: number): Promise<void> {
+    // A steady block costs the head and one read of every market, nothing more: the balance is read only when it
+    // can have changed through us (at start, after a send), and while transactions are in flight.
+    if (this.state.intents.length > 0 || head - this.balanceCheckedAt >= BALANCE_EVERY_BLOCKS) await this.readBalance(head);
     let changed = false;
     for (const intent of [...this.state.intents]) {
       let receipt = null;
@@ -449,8 +462,6 @@ export class Keeper {
       }
     }
     if (changed) this.save();
-    const balance = await this.rpc((p) => p.getBalance(this.wallet.address), "balance");
-    this.m.balance.set(Number(balance) / 1e18);
   }
 
   private async bump(intent: Intent, head: number): Promise<void> {
@@ -479,6 +490,12 @@ export class Keeper {
     await this.broadcast(raw);
     this.m.sent.inc();
     this.log.info({ intent: intent.id, nonce: intent.nonce, maxFeePerGas: intent.maxFeePerGas }, "stuck poke replaced with higher fees");
+  }
+
+  private async readBalance(head: number): Promise<void> {
+    this.balanceCheckedAt = head;
+    const balance = await this.rpc((p) => p.getBalance(this.wallet.address), "balance");
+    this.m.balance.set(Number(balance) / 1e18);
   }
 
   private remove(intent: Intent): void {

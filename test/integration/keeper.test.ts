@@ -350,7 +350,60 @@ describe("keeper", function () {
     expect(await w.provider.getTransactionCount(new Wallet(key(1)).address)).to.equal(1);
     await resumed.stop();
   });
+
+  it("3. re-sends, under the same intent, a confirmed-looking poke that a reorg removed", async function () {
+    const { log, lines } = logger();
+    const keeper = new Keeper(config(w, dir, { confirmations: 3 }), log, key(1));
+    await glitch(w);
+    await keeper.cycle(await head(w));
+    const [sent] = keeper.pending();
+    await keeper.cycle(await head(w)); // seen mined, not yet confirmed
+    expect(keeper.pending()[0]?.minedBlock).to.not.equal(null);
+    await rpc(w.anvil.url, "anvil_reorg", [1, []]);
+    expect(await tripped(w)).to.equal(false);
+    await keeper.cycle(await head(w));
+    expect(msgs(lines, "reorg removed a poke; re-sending the same intent")).to.have.length(1);
+    for (let i = 0; i < 4 && !(await tripped(w)); i++) {
+      await rpc(w.anvil.url, "evm_mine", []);
+      await keeper.cycle(await head(w));
+    }
+    expect(await tripped(w)).to.equal(true);
+    expect(msgs(lines, "poke sent").map((l) => l.intent)).to.deep.equal([sent?.id]);
+    await keeper.stop();
+  });
+
+  it("8. a flickering primary trips once; hysteresis keeps it from trip/reset churn", async function () {
+    const { log } = logger();
+    const keeper = new Keeper(config(w, dir), log, key(1));
+    const gov = new Wallet(key(0), w.provider);
+    const from = await head(w);
+    for (let i = 0; i < 8; i++) {
+      await (await w.feeds[0]!.connect(gov).setAnswer(toUnits(i % 2 === 0 ? 1780 : 2000, 8))).wait();
+      await keeper.cycle(await head(w));
+    }
+    const events = await w.guard.queryFilter(w.guard.filters.PauseStatusChanged(w.asset), from);
+    const liquidation = events.filter((e) => e.args.kind === 0n).map((e) => Number(e.args.to));
+    expect(liquidation).to.deep.equal([2]);
+    await keeper.stop();
+  });
+
+  it("10. blocks stall: health goes degraded, then the watchdog fires", async function () {
+    const { log, lines } = logger();
+    let fired = false;
+    const keeper = new Keeper(config(w, dir, { watchdogMs: 400, pollMs: 50 }), log, key(1), () => {
+      fired = true;
+    });
+    await keeper.start();
+    await new Promise((r) => setTimeout(r, 250));
+    expect(keeper.health()).to.equal("healthy");
+    await new Promise((r) => setTimeout(r, 350));
+    expect(keeper.health()).to.equal("degraded");
+    await new Promise((r) => setTimeout(r, 600));
+    expect(fired).to.equal(true);
+    expect(msgs(lines, "watchdog: no new block, exiting for the supervisor to restart")).to.have.length(1);
+  });
 });
+
 
 async function expectRejection(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   try {
