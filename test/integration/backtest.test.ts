@@ -1,10 +1,5 @@
 // The backtester: the replay decides exactly what the deployed guard decides, bad input is refused with the line
-// and the fix, the generator is deterministic, scoring and calibration behave, and the CLI works end to end.
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-
+// and the fix, the generator is deterministic, and scoring and calibration behave (the command line: cli.test.ts).
 import { expect } from "chai";
 import { network } from "hardhat";
 
@@ -16,7 +11,6 @@ import { type Connection, deployGuard, setMarket } from "../../scripts/lib/fixtu
 import { InputError, type MarketFile, parseMarketFile, toMarketConfig } from "../../scripts/lib/market-file.js";
 import type { RulesReplay } from "../../types/ethers-contracts/index.js";
 
-const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const NAMES = ["chainlink", "pyth", "twap"];
 const MARKET_JSON = JSON.stringify({
   name: "WETH/USD test",
@@ -212,29 +206,6 @@ describe("backtest", function () {
     // The frontier holds no candidate another beats on both counts.
     for (const f of result.frontier) {
       expect(result.candidates.some((c) => c.catchRate > f.catchRate && c.falsePauseSeconds < f.falsePauseSeconds)).to.equal(false);
-    }
-  });
-
-  it("runs from the command line: generate, backtest with an HTML view, and a precise error for bad input", function () {
-    const dir = mkdtempSync(path.join(tmpdir(), "tripwire-cli-"));
-    try {
-      const cli = (...args: string[]) => spawnSync(path.join(ROOT, "tripwire"), args, { cwd: dir, encoding: "utf8" });
-      const gen = cli("generate", "--preset", "feed-glitch", "--duration", "7200", "--out", "s.csv", "--labels", "l.csv", "--market", "m.json");
-      expect(gen.status, gen.stderr).to.equal(0);
-      const run = cli("backtest", "--series", "s.csv", "--market", "m.json", "--labels", "l.csv", "--out", "r.json", "--html", "r.html");
-      expect(run.status, run.stderr).to.equal(0);
-      const result = JSON.parse(readFileSync(path.join(dir, "r.json"), "utf8")) as { summary: { caught: number; pokes: number } };
-      expect(result.summary.caught).to.equal(1);
-      expect(readFileSync(path.join(dir, "r.html"), "utf8")).to.match(/<svg[\s\S]*<\/svg>/);
-
-      writeFileSync(path.join(dir, "bad.csv"), "timestamp,source,price\n1700000000,chainlink,2000\n1700000012,pyth,two thousand\n");
-      const bad = cli("backtest", "--series", "bad.csv", "--market", "m.json", "--out", "x.json");
-      expect(bad.status).to.equal(2);
-      expect(bad.stderr).to.match(/bad\.csv:3: price "two thousand" is not a positive decimal number/);
-      const help = execFileSync(path.join(ROOT, "tripwire"), ["backtest", "--help"], { cwd: dir, encoding: "utf8" });
-      expect(help).to.match(/--series <file>/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
