@@ -8,7 +8,7 @@ import { performance } from "node:perf_hooks";
 
 import { network } from "hardhat";
 
-import { generate, rowsToCsv } from "../scripts/lib/backtest/generate.js";
+import { generate, PRESET_SOURCES, presetMarket, rowsToCsv } from "../scripts/lib/backtest/generate.js";
 import { replaySeries } from "../scripts/lib/backtest/replay.js";
 import { parseSeries } from "../scripts/lib/backtest/series.js";
 import { parseMarketFile } from "../scripts/lib/market-file.js";
@@ -18,27 +18,13 @@ const RESULTS = path.join("bench", "results", "backtest.json");
 async function main(): Promise<void> {
   const { ethers } = await network.create("replay");
   const replay = await ethers.deployContract("RulesReplay");
-  const market = parseMarketFile(
-    JSON.stringify({
-      sources: [
-        { name: "chainlink", kind: "chainlink", maxAge: 3600 },
-        { name: "pyth", kind: "pyth", maxAge: 60 },
-        { name: "twap", kind: "twap", maxAge: 600 },
-      ],
-      primary: "chainlink",
-    }),
-    "bench market",
-  );
+  const market = parseMarketFile(JSON.stringify(presetMarket()), "bench market");
   // Pyth at one update a second (its network publishes every 400 ms), the TWAP read every block, Chainlink on its
   // deviation and heartbeat: about 13 observations per 12-second poke.
   const generated = generate({
     seed: 7,
     duration: 86_400,
-    sources: [
-      { name: "chainlink", kind: "chainlink" },
-      { name: "pyth", kind: "pyth", interval: 1 },
-      { name: "twap", kind: "twap" },
-    ],
+    sources: PRESET_SOURCES.map((s) => (s.kind === "pyth" ? { ...s, interval: 1 } : s)),
   });
   const series = parseSeries(rowsToCsv(generated.rows), "generated", ["chainlink", "pyth", "twap"]);
   await replaySeries(replay, market, { ...series, observations: series.observations.slice(0, 2000) }, { interval: 12 }); // warm-up

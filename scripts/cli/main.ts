@@ -8,10 +8,18 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { parse as parseYaml } from "yaml";
 
 import { calibrate, DEFAULT_GRID, type Grid } from "../lib/backtest/calibrate.js";
-import { generate, labelsToCsv, MANIPULATION_KINDS, type GeneratorParams, rowsToCsv } from "../lib/backtest/generate.js";
+import {
+  generate,
+  type GeneratorParams,
+  labelsToCsv,
+  MANIPULATION_KINDS,
+  PRESET_SOURCES,
+  presetMarket,
+  rowsToCsv,
+} from "../lib/backtest/generate.js";
 import { backtest, backtestHtml, DEFAULT_INTERVAL, openReplay } from "../lib/backtest/run.js";
 import { readLabels, readSeries } from "../lib/backtest/series.js";
-import { InputError, type MarketFileInput, marketFileToJson, readMarketFile } from "../lib/market-file.js";
+import { InputError, marketFileToJson, readMarketFile } from "../lib/market-file.js";
 import { registerOps } from "./ops.js";
 
 const userCwd = process.env.TRIPWIRE_CWD ?? process.cwd();
@@ -54,12 +62,7 @@ const PRESETS = ["honest", "crash", "flash-crash", ...MANIPULATION_KINDS] as con
 type Preset = (typeof PRESETS)[number];
 
 function presetParams(preset: Preset, seed: number, duration: number): GeneratorParams {
-  const sources: GeneratorParams["sources"] = [
-    { name: "chainlink", kind: "chainlink" },
-    { name: "pyth", kind: "pyth" },
-    { name: "twap", kind: "twap" },
-  ];
-  const base: GeneratorParams = { seed, duration, sources };
+  const base: GeneratorParams = { seed, duration, sources: PRESET_SOURCES };
   const at = Math.floor(duration / 2);
   const window = Math.min(3600, Math.floor(duration / 4));
   switch (preset) {
@@ -94,19 +97,6 @@ function presetParams(preset: Preset, seed: number, duration: number): Generator
     case "slow-drift":
       return { ...base, manipulations: [{ kind: "slow-drift", source: "chainlink", at, duration: window, magnitudeBps: -1500 }] };
   }
-}
-
-/** The market file matching a preset's sources (recommended defaults for every threshold). */
-function presetMarket(): MarketFileInput {
-  return {
-    name: "WETH/USD (generated)",
-    sources: [
-      { name: "chainlink", kind: "chainlink", maxAge: 3600 },
-      { name: "pyth", kind: "pyth", maxAge: 60 },
-      { name: "twap", kind: "twap", maxAge: 600 },
-    ],
-    primary: "chainlink",
-  };
 }
 
 const program = new Command()

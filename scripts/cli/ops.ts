@@ -14,7 +14,6 @@ import {
   opState,
   planListeners,
   planMarkets,
-  readListeners,
   readMarketsFile,
   signerOrFail,
 } from "../lib/ops.js";
@@ -52,9 +51,10 @@ const NETWORKS: Record<string, { module: string; parameters: string }> = {
 async function plan(c: Ctx, o: { guard?: string; file: string }) {
   const deployment = o.guard === undefined ? loadDeployment(ROOT, c.chainId) : undefined;
   const file = path.resolve(process.env.TRIPWIRE_CWD ?? ROOT, o.file);
+  const wanted = readMarketsFile(file, deployment);
   return [
-    ...(await planMarkets(c.guard, c.timelock, readMarketsFile(file, deployment))),
-    ...(await planListeners(c.guard, c.timelock, readListeners(file, deployment))),
+    ...(await planMarkets(c.guard, c.timelock, wanted.markets)),
+    ...(await planListeners(c.guard, c.timelock, wanted.listeners)),
   ];
 }
 

@@ -9,6 +9,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
 import type { TimelockController, TripwireGuard } from "../../types/ethers-contracts/index.js";
+import { STATUS } from "./fixtures.js";
 import {
   InputError,
   type MarketConfigValue,
@@ -61,17 +62,21 @@ function resolveRef(ref: string, where: string, deployment?: Deployment): string
   return getAddress(ref);
 }
 
-/** The listeners a markets file asks for (undefined: the file does not manage listeners). */
-export function readListeners(file: string, deployment?: Deployment): string[] | undefined {
-  const raw = parseYaml(readFileSync(file, "utf8")) as { listeners?: string[] };
-  return raw.listeners?.map((ref, i) => resolveRef(ref, `${file}: listeners.${String(i)}`, deployment));
+export interface WantedMarket {
+  file: MarketFile;
+  config: MarketConfigValue;
+  asset: string;
 }
 
 /**
- * A markets file: `{ markets: [marketFile, ...] }` (JSON or YAML), each with `asset` and every source's `address`,
- * given as an address or as `deployment:<future id>` (e.g. `deployment:TripwireSepolia#EthUsdChainlink`).
+ * A markets file: `{ markets: [marketFile, ...], listeners?: [...] }` (JSON or YAML), each market with `asset` and
+ * every source's `address`, given as an address or as `deployment:<future id>` (e.g.
+ * `deployment:TripwireSepolia#EthUsdChainlink`). `listeners` undefined: the file does not manage listeners.
  */
-export function readMarketsFile(file: string, deployment?: Deployment): { file: MarketFile; config: MarketConfigValue; asset: string }[] {
+export function readMarketsFile(
+  file: string,
+  deployment?: Deployment,
+): { markets: WantedMarket[]; listeners: string[] | undefined } {
   let raw: unknown;
   try {
     raw = parseYaml(readFileSync(file, "utf8"));
@@ -80,7 +85,8 @@ export function readMarketsFile(file: string, deployment?: Deployment): { file: 
   }
   const outer = marketsFileSchema.safeParse(raw);
   if (!outer.success) throw new InputError(`${file}: expected { "markets": [ ...market files... ] } (docs/operating.md)`);
-  return outer.data.markets.map((m, i) => {
+  const listeners = outer.data.listeners?.map((ref, i) => resolveRef(ref, `${file}: listeners.${String(i)}`, deployment));
+  const markets = outer.data.markets.map((m, i) => {
     const parsed = marketFileSchema.safeParse(m);
     if (!parsed.success) {
       const lines = parsed.error.issues.map((x) => `  markets.${String(i)}.${x.path.join(".")}: ${x.message}`);
@@ -88,13 +94,14 @@ export function readMarketsFile(file: string, deployment?: Deployment): { file: 
     }
     const market = parsed.data;
     if (market.asset === undefined) throw new InputError(`${file}: markets.${String(i)}: "asset" is required to deploy a market`);
-    const addresses = (m as { sources: { address?: string }[] }).sources.map((s, j) => {
+    const addresses = market.sources.map((s, j) => {
       const ref = s.address;
       if (ref === undefined) throw new InputError(`${file}: markets.${String(i)}.sources.${String(j)}: "address" is required`);
       return resolveRef(ref, `${file}: markets.${String(i)}.sources.${String(j)}`, deployment);
     });
     return { file: market, config: toMarketConfig(market, addresses), asset: getAddress(market.asset) };
   });
+  return { markets, listeners };
 }
 
 /** A configuration as comparable plain values. */
@@ -145,7 +152,7 @@ export interface PlannedOp {
 export async function planMarkets(
   guard: TripwireGuard,
   timelock: TimelockController,
-  wanted: ReturnType<typeof readMarketsFile>,
+  wanted: WantedMarket[],
 ): Promise<PlannedOp[]> {
   const listed = new Set((await guard.markets()).map((a) => getAddress(a)));
   const target = await guard.getAddress();
@@ -209,7 +216,6 @@ export interface MarketStatus {
   expiresAt: number | null;
 }
 
-const STATUS = ["UNLISTED", "NORMAL", "TRIPPED", "RECOVERING", "EXPIRED"];
 const UNKNOWN_BAND = (1n << 128n) - 1n;
 const fmtWad = (x: bigint): string => (Number(x / 10n ** 12n) / 1e6).toString();
 

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 
 import { calibrate } from "../../scripts/lib/backtest/calibrate.js";
-import { generate, rowsToCsv } from "../../scripts/lib/backtest/generate.js";
+import { generate, PRESET_SOURCES, presetMarket, rowsToCsv } from "../../scripts/lib/backtest/generate.js";
 import { pokeSchedule, replaySeries, summarize, type Point } from "../../scripts/lib/backtest/replay.js";
 import { parseLabels, parseSeries } from "../../scripts/lib/backtest/series.js";
 import { type Connection, deployGuard, setMarket } from "../../scripts/lib/fixtures.js";
@@ -12,25 +12,13 @@ import { InputError, type MarketFile, parseMarketFile, toMarketConfig } from "..
 import type { RulesReplay } from "../../types/ethers-contracts/index.js";
 
 const NAMES = ["chainlink", "pyth", "twap"];
-const MARKET_JSON = JSON.stringify({
-  name: "WETH/USD test",
-  sources: [
-    { name: "chainlink", kind: "chainlink", maxAge: 3600 },
-    { name: "pyth", kind: "pyth", maxAge: 60 },
-    { name: "twap", kind: "twap", maxAge: 600 },
-  ],
-  primary: "chainlink",
-});
+const MARKET_JSON = JSON.stringify(presetMarket());
 
 function series(preset: Parameters<typeof generate>[0]) {
   return parseSeries(rowsToCsv(generate(preset).rows), "generated", NAMES);
 }
 
-const SOURCES = [
-  { name: "chainlink", kind: "chainlink" as const },
-  { name: "pyth", kind: "pyth" as const },
-  { name: "twap", kind: "twap" as const },
-];
+const SOURCES = PRESET_SOURCES;
 
 describe("backtest", function () {
   this.timeout(300_000);

@@ -4,7 +4,7 @@
 // pool's spot), plus injected manipulations of each kind the simulation suite covers. Deterministic under a seed.
 import { z } from "zod";
 
-import { InputError } from "../market-file.js";
+import { InputError, type MarketFileInput } from "../market-file.js";
 
 export const MANIPULATION_KINDS = ["feed-glitch", "twap-pump", "pinned", "stale", "all-venues-pump", "slow-drift"] as const;
 export type ManipulationKind = (typeof MANIPULATION_KINDS)[number];
@@ -263,4 +263,24 @@ export function rowsToCsv(rows: readonly GeneratedRow[]): string {
 
 export function labelsToCsv(labels: Generated["labels"]): string {
   return `${["start,end,label", ...labels.map((l) => `${l.start},${l.end},${l.label}`)].join("\n")}\n`;
+}
+
+/** The one market the presets, tests and bench generate for: a Chainlink-style primary, Pyth and a Uniswap TWAP. */
+export const PRESET_SOURCES: GeneratorParams["sources"] = [
+  { name: "chainlink", kind: "chainlink" },
+  { name: "pyth", kind: "pyth" },
+  { name: "twap", kind: "twap" },
+];
+
+/** The market file matching `PRESET_SOURCES` (recommended defaults for every threshold). */
+export function presetMarket(): MarketFileInput {
+  return {
+    name: "WETH/USD (generated)",
+    sources: [
+      { name: "chainlink", kind: "chainlink", maxAge: 3600 },
+      { name: "pyth", kind: "pyth", maxAge: 60 },
+      { name: "twap", kind: "twap", maxAge: 600 },
+    ],
+    primary: "chainlink",
+  };
 }

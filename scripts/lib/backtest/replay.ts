@@ -6,7 +6,6 @@ import type { RulesLib } from "../../../types/ethers-contracts/contracts/tools/R
 import { type MarketFile, reasonNamesOf, toMarketConfig } from "../market-file.js";
 import type { Label, Observation, Series } from "./series.js";
 
-export { STATUS as STATUS_NAMES } from "../fixtures.js";
 import { STATUS as STATUS_NAMES } from "../fixtures.js";
 const MASK_128 = (1n << 128n) - 1n;
 const MASK_40 = (1n << 40n) - 1n;

@@ -1,9 +1,9 @@
 // Backtest runs: the replay contract on the in-process chain, a series through it, the JSON result and its HTML
 // view.
 import type { RulesReplay } from "../../../types/ethers-contracts/index.js";
-import { type MarketFile, reasonNamesOf } from "../market-file.js";
+import type { MarketFile } from "../market-file.js";
 import { escapeHtml, page, renderTimeChart, table, type Interval } from "../report/charts.js";
-import { type Point, replaySeries, STATUS_NAMES, summarize, type Summary, timeline, type TimelineEntry } from "./replay.js";
+import { type Point, replaySeries, summarize, type Summary, timeline, type TimelineEntry } from "./replay.js";
 import type { Label, Series } from "./series.js";
 
 export const DEFAULT_INTERVAL = 12;
@@ -140,5 +140,3 @@ ${labelTable}
 ${timelineTable}`,
   );
 }
-
-export { STATUS_NAMES, reasonNamesOf };
