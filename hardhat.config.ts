@@ -33,6 +33,12 @@ const build = { compilers: [compiler], overrides: { "contracts/tools/RulesReplay
 
 /** Chain id of the rehearsal chain (`make rehearse`): not a real network's. */
 export const REHEARSAL_CHAIN_ID = 31_338;
+/** Chain id of the replica chain the attack simulations fork by default (fork/README.md). */
+export const REPLICA_CHAIN_ID = 31_339;
+// A real chain to fork for the attack simulations (`FORK_URL`, optional `FORK_BLOCK`); without one, the
+// simulations start the local replica chain and fork it through the same network, overriding the URL.
+const FORK_URL = process.env.FORK_URL;
+const FORK_BLOCK = process.env.FORK_BLOCK === undefined || process.env.FORK_BLOCK === "" ? undefined : BigInt(process.env.FORK_BLOCK);
 // Anvil's well-known development mnemonic: for the local rehearsal chain only.
 const REHEARSAL_MNEMONIC = "test test test test test test test test test test test junk";
 
@@ -64,7 +70,8 @@ export default defineConfig({
     etherscan: { apiKey: configVariable("ETHERSCAN_API_KEY") },
   },
   chainDescriptors: {
-    [REHEARSAL_CHAIN_ID]: { name: "Tripwire rehearsal", hardforkHistory: { prague: { blockNumber: 0 } } },
+    [REHEARSAL_CHAIN_ID]: { name: "Tripwire rehearsal", chainType: "l1", hardforkHistory: { prague: { blockNumber: 0 } } },
+    [REPLICA_CHAIN_ID]: { name: "Tripwire replica", chainType: "l1", hardforkHistory: { prague: { blockNumber: 0 } } },
   },
   paths: {
     ignition: "deploy",
@@ -108,6 +115,22 @@ export default defineConfig({
       chainId: REHEARSAL_CHAIN_ID,
       url: process.env.REHEARSAL_RPC_URL ?? "http://127.0.0.1:8545",
       accounts: { mnemonic: REHEARSAL_MNEMONIC },
+    },
+    // The replica chain while it is being built (`./tripwire replica build` starts anvil and overrides the URL).
+    replica: {
+      type: "http",
+      chainType: "l1",
+      chainId: REPLICA_CHAIN_ID,
+      url: "http://127.0.0.1:8545",
+      accounts: { mnemonic: REHEARSAL_MNEMONIC, count: 30 },
+    },
+    // The attack simulations' fork (test/fork, `make simulate`): FORK_URL at FORK_BLOCK, or the replica.
+    fork: {
+      type: "edr-simulated",
+      chainType: "l1",
+      hardfork: "prague",
+      blockGasLimit: 60_000_000n,
+      forking: { enabled: FORK_URL !== undefined, url: FORK_URL ?? "http://127.0.0.1:8545", blockNumber: FORK_BLOCK },
     },
     hardhatMainnet: { type: "edr-simulated", chainType: "l1" },
     // The backtester's chain: RulesReplay runs thousands of pokes per eth_call (Prague: no per-transaction gas cap).

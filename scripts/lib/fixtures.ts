@@ -154,7 +154,7 @@ interface Artifact {
   bytecode: string;
 }
 
-function uniswapArtifact(name: "UniswapV3Factory" | "UniswapV3Pool"): Artifact {
+export function uniswapArtifact(name: "UniswapV3Factory" | "UniswapV3Pool"): Artifact {
   return require(`@uniswap/v3-core/artifacts/contracts/${name}.sol/${name}.json`) as Artifact;
 }
 
@@ -173,6 +173,7 @@ export interface UniswapV3PoolContract extends BaseContract {
 }
 
 export interface UniswapPool {
+  factory: string;
   pool: UniswapV3PoolContract;
   poolAddress: string;
   actor: UniswapV3Actor;
@@ -191,14 +192,22 @@ const FULL_RANGE_TICK = 887_270; // Largest multiple of the 0.05% pool's tick sp
  */
 export async function deployUniswapPool(
   { ethers }: Connection,
-  opts: { price: number; baseLiquidity: number; window: number; baseDecimals?: number; quoteDecimals?: number },
+  opts: {
+    price: number;
+    baseLiquidity: number;
+    window: number;
+    baseDecimals?: number;
+    quoteDecimals?: number;
+    /** Existing tokens (mintable); new WETH and USDC mocks otherwise. */
+    tokens?: { base: MockERC20; quote: MockERC20 };
+  },
 ): Promise<UniswapPool> {
   const [deployer] = await ethers.getSigners();
   if (deployer === undefined) throw new Error("the network has no accounts");
-  const baseDecimals = opts.baseDecimals ?? 18;
-  const quoteDecimals = opts.quoteDecimals ?? 6;
-  const base = await ethers.deployContract("MockERC20", ["Wrapped Ether", "WETH", baseDecimals]);
-  const quote = await ethers.deployContract("MockERC20", ["USD Coin", "USDC", quoteDecimals]);
+  const base = opts.tokens?.base ?? (await ethers.deployContract("MockERC20", ["Wrapped Ether", "WETH", opts.baseDecimals ?? 18]));
+  const quote = opts.tokens?.quote ?? (await ethers.deployContract("MockERC20", ["USD Coin", "USDC", opts.quoteDecimals ?? 6]));
+  const baseDecimals = Number(await base.decimals());
+  const quoteDecimals = Number(await quote.decimals());
   const factoryArtifact = uniswapArtifact("UniswapV3Factory");
   const deployed = await new ContractFactory(factoryArtifact.abi, factoryArtifact.bytecode, deployer).deploy();
   await deployed.waitForDeployment();
@@ -229,7 +238,7 @@ export async function deployUniswapPool(
     opts.window,
     `Uniswap V3 WETH/USDC 0.05% ${opts.window / 60}m`,
   ]);
-  return { pool, poolAddress, actor, base, quote, baseIsToken0, source };
+  return { factory: await factory.getAddress(), pool, poolAddress, actor, base, quote, baseIsToken0, source };
 }
 
 /** Swaps in the pool until its spot price is `targetPrice` (quote per base). */
