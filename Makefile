@@ -7,7 +7,7 @@ HARDHAT := hardhat
 # `make test` runs the CI fuzz profile (10,000 fuzz runs); `make test PROFILE=default` is quicker.
 PROFILE ?= ci
 
-.PHONY: setup compile demo test test-solidity test-mocha lint bench coverage rehearse clean
+.PHONY: setup compile demo test test-solidity test-mocha lint bench coverage rehearse simulate clean
 
 setup:
 	@bash scripts/setup.sh > /dev/null
@@ -43,6 +43,11 @@ bench: compile
 ## A deployment rehearsal on a local anvil chain, through the same commands as a real network (docs/operating.md).
 rehearse: compile
 	node --import tsx scripts/rehearse.ts
+
+## Every attack scenario on a fork (FORK_URL at FORK_BLOCK, else the local replica chain), without and with the
+## guard: reports/simulation.json and reports/simulation.html (docs/simulation.md).
+simulate: compile
+	node --import tsx scripts/cli/main.ts simulate --out reports
 
 ## Line coverage of contracts/ (mocks excluded): coverage/lcov.info and a table. Solidity unit/fuzz tests and the
 ## TypeScript flows on the in-process chain (real Aave and Uniswap bytecode) together. Left out: the tests that run

@@ -77,7 +77,7 @@ export default defineConfig({
     ignition: "deploy",
     tests: {
       solidity: "test",
-      mocha: "test/integration",
+      mocha: "test",
     },
   },
   test: {

@@ -46,11 +46,6 @@ async function main(): Promise<void> {
   const url = anvil.url;
   process.env.REHEARSAL_RPC_URL = url;
   log(`started anvil on ${url} (chain id ${String(CHAIN_ID)})`);
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.on(signal, () => {
-      void anvil.stop().then(() => process.exit(130));
-    });
-  }
   try {
     await rehearse(url);
     log("done: deployed, verified, markets applied through the timelock, guardian actions, Aave sentinel, keeper, re-run found nothing new");

@@ -49,6 +49,24 @@ else
   path_prefix="$toolchain_bin"
 fi
 
+# The simulation report is checked in headless Chromium (scripts/lib/report/browser.ts): Debian's package, never a
+# browser download. Installed here when missing and apt can run; otherwise the report check names the fix.
+have_chromium() { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; }
+if ! have_chromium && command -v apt-get >/dev/null 2>&1; then
+  apt=(apt-get)
+  if [[ $(id -u) -ne 0 ]]; then
+    if sudo -n true 2>/dev/null; then apt=(sudo -n apt-get); else apt=(); fi
+  fi
+  if (( ${#apt[@]} )); then
+    log "installing Debian's chromium for the report checks"
+    { "${apt[@]}" install -y --no-install-recommends chromium >/dev/null 2>&1 \
+      || { "${apt[@]}" update >/dev/null 2>&1 && "${apt[@]}" install -y --no-install-recommends chromium >/dev/null 2>&1; }; } \
+      || log "could not install chromium; install it by hand: sudo apt-get install -y chromium"
+  else
+    log "chromium is missing and apt-get needs root: sudo apt-get install -y chromium"
+  fi
+fi
+
 # npm's own entry script, run by the node chosen above.
 npm_cli=$(readlink -f "$(command -v npm)")
 stamp_file="$root/node_modules/.tripwire-setup"

@@ -21,6 +21,7 @@ import { backtest, backtestHtml, DEFAULT_INTERVAL, openReplay } from "../lib/bac
 import { readLabels, readSeries } from "../lib/backtest/series.js";
 import { InputError, marketFileToJson, readMarketFile } from "../lib/market-file.js";
 import { registerOps } from "./ops.js";
+import { registerSim } from "./sim.js";
 
 const userCwd = process.env.TRIPWIRE_CWD ?? process.cwd();
 const resolve = (p: string): string => path.resolve(userCwd, p);
@@ -240,6 +241,7 @@ program
   });
 
 registerOps(program);
+registerSim(program);
 
 program
   .command("keeper")

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { Artifact } from "hardhat/types/artifacts";
-import type { BaseContract, ContractRunner, ContractTransactionResponse } from "ethers";
+import { type BaseContract, type ContractRunner, type ContractTransactionResponse, Interface, isError } from "ethers";
 
 import type { Connection } from "./fixtures.js";
 
@@ -20,6 +20,28 @@ export const AAVE_ERRORS = {
   HEALTH_FACTOR_NOT_BELOW_THRESHOLD: "45",
   PRICE_ORACLE_SENTINEL_CHECK_FAILED: "59",
 } as const;
+
+const ERROR_STRING = new Interface(["error Error(string)"]);
+
+/** The Aave 3.0 error code a failed call reverted with (its `Error(string)` reason), or undefined when it failed
+ * otherwise. Reads the revert data, not the message text. */
+export function aaveErrorCode(err: unknown): string | undefined {
+  if (isError(err, "CALL_EXCEPTION")) {
+    if (err.revert?.name === "Error") return String(err.revert.args[0]);
+    if (err.data !== null && err.data !== "0x") return decodeReason(err.data);
+  }
+  // Providers that do not wrap reverts in ethers' CallExceptionError still carry the revert data.
+  const data = (err as { data?: unknown } | null)?.data;
+  return typeof data === "string" ? decodeReason(data) : undefined;
+}
+
+function decodeReason(data: string): string | undefined {
+  try {
+    return String(ERROR_STRING.decodeErrorResult("Error", data)[0]);
+  } catch {
+    return undefined;
+  }
+}
 
 const ARTIFACTS = "@aave/core-v3/artifacts/contracts";
 const PATHS = {

@@ -1,6 +1,6 @@
 // A local anvil chain on a free loopback port: started from the real binary (so that we hold its PID), ready when
-// it answers with its chain id, and stopped on exit, on signals and on failure. Used by `make rehearse` and the
-// keeper's tests.
+// it answers with its chain id, and stopped on exit, on SIGINT/SIGTERM/SIGHUP and on failure. Used by
+// `make rehearse`, the keeper's tests and the fork suite.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -40,6 +40,38 @@ export async function rpc<T>(url: string, method: string, params: unknown[] = []
   return body.result as T;
 }
 
+/** Chains this process started and has not stopped yet: killed on exit and on a terminating signal. */
+const live = new Set<ChildProcess>();
+const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+function killLive(): void {
+  for (const child of live) if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  killLive();
+  // Where nobody else handles the signal, keep its default meaning: terminate.
+  if (process.listenerCount(signal) === 1) {
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  }
+}
+
+function track(child: ChildProcess): void {
+  if (live.size === 0) {
+    process.on("exit", killLive);
+    for (const s of SIGNALS) process.on(s, onSignal);
+  }
+  live.add(child);
+  child.once("exit", () => {
+    live.delete(child);
+    if (live.size === 0) {
+      process.removeListener("exit", killLive);
+      for (const s of SIGNALS) process.removeListener(s, onSignal);
+    }
+  });
+}
+
 export async function startAnvil(chainId: number, extraArgs: string[] = []): Promise<Anvil> {
   const port = await freePort();
   const url = `http://127.0.0.1:${String(port)}`;
@@ -49,7 +81,7 @@ export async function startAnvil(chainId: number, extraArgs: string[] = []): Pro
   const kill = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
   };
-  process.once("exit", kill);
+  track(child);
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`anvil exited with ${String(child.exitCode)} before it was ready`);
@@ -69,7 +101,6 @@ export async function startAnvil(chainId: number, extraArgs: string[] = []): Pro
     port,
     process: child,
     stop: async () => {
-      process.removeListener("exit", kill);
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");

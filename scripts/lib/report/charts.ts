@@ -61,7 +61,13 @@ const toDate = (t: number): string => new Date(t * 1000).toISOString();
 export async function renderTimeChart(chart: TimeChart): Promise<string> {
   const width = chart.width ?? 900;
   const height = chart.height ?? 320;
-  const x = { field: "time", type: "temporal" as const, title: "time (UTC)" };
+  const x = {
+    field: "time",
+    type: "temporal" as const,
+    title: "time (UTC)",
+    scale: { type: "utc" as const },
+    axis: { format: "%H:%M" },
+  };
   const layers: TopLevelSpec[] = [];
   const lineValues = chart.lines.flatMap((l) =>
     downsample(l.points).map((p) => ({ time: toDate(p.t), value: p.value, series: l.name, dashed: l.dashed === true })),
@@ -80,7 +86,7 @@ export async function renderTimeChart(chart: TimeChart): Promise<string> {
       data: { values: chart.intervals.map((i) => ({ from: toDate(i.from), to: toDate(i.to), kind: i.kind })) },
       mark: { type: "rect", opacity: 0.18 },
       encoding: {
-        x: { field: "from", type: "temporal" },
+        x: { field: "from", type: "temporal", scale: { type: "utc" } },
         x2: { field: "to" },
         color: { field: "kind", type: "nominal", title: "shaded", scale: { scheme: "set1" } },
       },
@@ -125,7 +131,7 @@ export async function renderTimeChart(chart: TimeChart): Promise<string> {
     height,
     layer: layers,
     resolve: { scale: { color: "independent" } },
-    config: { font: "sans-serif", background: "white" },
+    config: { font: "sans-serif", background: "white", legend: { labelLimit: 320 } },
   } as unknown as TopLevelSpec;
   const view = new View(parse(compile(spec).spec), { renderer: "none" });
   try {

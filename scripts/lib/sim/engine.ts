@@ -7,10 +7,10 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { ContractTransactionResponse } from "ethers";
 
 import type { SimulationLens } from "../../../types/ethers-contracts/index.js";
-import { AAVE_ERRORS } from "../aave.js";
+import { AAVE_ERRORS, aaveErrorCode } from "../aave.js";
 import { sqrtPriceX96, toUnits, STATUS } from "../fixtures.js";
 import { reasonNamesOf } from "../market-file.js";
-import { type Asset, ASSETS, fund, type InstallOptions, pythUpdate, type SimWorld } from "./world.js";
+import { type Asset, ASSETS, fund, type InstallOptions, priceOf, pythUpdate, type SimWorld } from "./world.js";
 
 export type FeedKey = "WETH.primary" | "WETH.alt" | "WETH.pyth" | "USDC.primary" | "USDC.alt" | "USDC.pyth";
 const FEED_KEYS: readonly FeedKey[] = ["WETH.primary", "WETH.alt", "WETH.pyth", "USDC.primary", "USDC.alt", "USDC.pyth"];
@@ -30,7 +30,7 @@ export interface Quotes {
 export type Kind = "attack" | "griefing" | "honest";
 export type Requirement = "uniswap" | "sequencer";
 
-export interface Scenario<P extends object = Record<string, number>> {
+export interface Scenario<P extends object> {
   id: string;
   kind: Kind;
   title: string;
@@ -174,8 +174,7 @@ export class Run {
     try {
       await pool.borrow.staticCall(this.w.addresses.USDC, usdc, 2n, 0, who.address);
     } catch (err) {
-      if (String((err as Error).message).includes(`'${AAVE_ERRORS.PRICE_ORACLE_SENTINEL_CHECK_FAILED}'`) ||
-        String((err as Error).message).includes(`"${AAVE_ERRORS.PRICE_ORACLE_SENTINEL_CHECK_FAILED}"`)) {
+      if (aaveErrorCode(err) === AAVE_ERRORS.PRICE_ORACLE_SENTINEL_CHECK_FAILED) {
         this.borrowsBlocked++;
         return false;
       }
@@ -194,8 +193,7 @@ export class Run {
   }
 
   async aavePrice(asset: Asset): Promise<bigint> {
-    const oracle = await this.w.conn.ethers.getContractAt(["function getAssetPrice(address) view returns (uint256)"], this.w.aave.oracle);
-    return (await oracle.getFunction("getAssetPrice").staticCall(this.w.addresses[asset])) as bigint;
+    return priceOf(this.w, this.w.addresses[asset]);
   }
 
   /** Builds the step's reports: scenario overrides, else the honest market with Chainlink's update rule. */
@@ -315,8 +313,7 @@ export async function runMode(
       try {
         await pool.liquidationCall.staticCall(w.addresses.WETH, w.addresses.USDC, user, ethers.MaxUint256, false);
       } catch (err) {
-        const message = String((err as Error).message);
-        if (message.includes(`'${AAVE_ERRORS.PRICE_ORACLE_SENTINEL_CHECK_FAILED}'`) || message.includes(`"${AAVE_ERRORS.PRICE_ORACLE_SENTINEL_CHECK_FAILED}"`)) {
+        if (aaveErrorCode(err) === AAVE_ERRORS.PRICE_ORACLE_SENTINEL_CHECK_FAILED) {
           liquidations.push({ t, borrower: user, outcome: "blocked", manipulated, price: wethOracle });
         }
         continue;

@@ -4,7 +4,7 @@
 // guard they must not. Honest ones must keep liquidating.
 import type { UniswapV3Actor } from "../../../types/ethers-contracts/index.js";
 import { sqrtPriceX96, toUnits } from "../fixtures.js";
-import type { AnyScenario, Quotes, Run } from "./engine.js";
+import type { AnyScenario, Quotes, Run, Scenario } from "./engine.js";
 
 const P0 = 2000;
 const MIN = 60;
@@ -78,13 +78,19 @@ async function depositAndBorrow(run: Run, weth: number): Promise<boolean> {
   return borrowed;
 }
 
+/** Types a scenario by its own defaults. The engine only ever calls it with the defaults overlaid by overrides
+ * whose names `simulate` checked against them, so every parameter is present. */
+function scenario<P extends Record<string, number>>(s: Scenario<P>): AnyScenario {
+  return s as unknown as AnyScenario;
+}
+
 /** A flash-loan premium on `usd` of capital. */
 function premium(run: Run, usd: number, bps: number): void {
   run.payPremium((usd * bps) / 10_000);
 }
 
 export const SCENARIOS: AnyScenario[] = [
-  {
+  scenario({
     id: "twap-manipulation",
     kind: "attack",
     title: "Uniswap V3 TWAP manipulation held over several blocks (Inverse Finance, April 2022)",
@@ -112,8 +118,8 @@ export const SCENARIOS: AnyScenario[] = [
         premium(run, p.pumpUsdc + p.depositWeth * P0, p.premiumBps);
       }
     },
-  },
-  {
+  }),
+  scenario({
     id: "feed-glitch",
     kind: "attack",
     title: "One Chainlink-style feed glitching high for an hour (Compound DAI, November 2020)",
@@ -130,8 +136,8 @@ export const SCENARIOS: AnyScenario[] = [
     act: async (p, t, run) => {
       if (t === run.start + 600 + 2 * MIN) await depositAndBorrow(run, p.depositWeth);
     },
-  },
-  {
+  }),
+  scenario({
     id: "pinned-min-answer",
     kind: "attack",
     title: "A feed pinned at its minimum answer while the market collapses (Venus, LUNA, May 2022)",
@@ -150,8 +156,8 @@ export const SCENARIOS: AnyScenario[] = [
     act: async (p, t, run) => {
       if (t === run.start + 600 + (p.crashMinutes + 2) * MIN) await depositAndBorrow(run, p.depositWeth);
     },
-  },
-  {
+  }),
+  scenario({
     id: "stale-feed",
     kind: "attack",
     title: "A stale feed during a move (heartbeat missed)",
@@ -169,8 +175,8 @@ export const SCENARIOS: AnyScenario[] = [
     act: async (p, t, run) => {
       if (t === run.start + 600 + (p.dropMinutes + 1) * MIN) await depositAndBorrow(run, p.depositWeth);
     },
-  },
-  {
+  }),
+  scenario({
     id: "sequencer-outage",
     kind: "attack",
     title: "L2 sequencer outage and restart",
@@ -209,8 +215,8 @@ export const SCENARIOS: AnyScenario[] = [
         await (await w.aave.pool.connect(who).supply(w.addresses.WETH, amount, user, 0)).wait();
       }
     },
-  },
-  {
+  }),
+  scenario({
     id: "all-venues-pumped",
     kind: "attack",
     title: "Every venue pumped at once (Mango Markets, October 2022)",
@@ -248,8 +254,8 @@ export const SCENARIOS: AnyScenario[] = [
         if (!borrowed) await run.attackerTx(w.aave.pool.connect(w.attacker).withdraw(w.addresses.WETH, w.conn.ethers.MaxUint256, w.attacker.address));
       }
     },
-  },
-  {
+  }),
+  scenario({
     id: "boiling-frog",
     kind: "attack",
     title: "Slow drift just under the thresholds (boiling frog)",
@@ -267,8 +273,8 @@ export const SCENARIOS: AnyScenario[] = [
     act: async (p, t, run) => {
       if (t === run.start + 600 + (p.driftMinutes + 2) * MIN) await depositAndBorrow(run, p.depositWeth);
     },
-  },
-  {
+  }),
+  scenario({
     id: "griefing-thin-source",
     kind: "griefing",
     title: "Griefing: an underwater borrower manipulates one thin secondary to dodge liquidation",
@@ -292,8 +298,8 @@ export const SCENARIOS: AnyScenario[] = [
         await unwindPool(run);
       }
     },
-  },
-  {
+  }),
+  scenario({
     id: "honest-crash",
     kind: "honest",
     title: "Honest crash: every source falls 40% over two hours",
@@ -311,8 +317,8 @@ export const SCENARIOS: AnyScenario[] = [
       run.memo.set("walk", walk * 0.9);
       return honest(trend * (1 + walk));
     },
-  },
-  {
+  }),
+  scenario({
     id: "honest-flash-crash",
     kind: "honest",
     title: "Honest flash crash: a sharp 15% drop and a partial recovery within minutes",
@@ -329,7 +335,7 @@ export const SCENARIOS: AnyScenario[] = [
       const price = t <= t0 + p.dropSeconds ? lerp(P0, bottom, t, t0, t0 + p.dropSeconds) : lerp(bottom, after, t, t0 + p.dropSeconds, t0 + p.dropSeconds + p.recoverSeconds);
       return honest(price);
     },
-  },
+  }),
 ];
 
 /** The scenario with `id`, or an error listing the ids. */

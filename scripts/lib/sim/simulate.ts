@@ -12,7 +12,7 @@ import { type AddressBook, bookForChain, readBook } from "./book.js";
 import { type AnyScenario, type Kind, type ModeResult, Run, runMode, step } from "./engine.js";
 import { buildReplicaFiles, readReplicaBook, REPLICA_DIR, replicaBuilt, startReplicaChain } from "./replica.js";
 import { SCENARIOS } from "./scenarios.js";
-import { fund, installWorld, setGuarded, type SimWorld } from "./world.js";
+import { ensureBorrowers, fund, installWorld, setGuarded, type SimWorld } from "./world.js";
 
 export interface SimulationOptions {
   /** Scenario ids (default: all). */
@@ -62,7 +62,7 @@ function replicaInputsHash(): string {
       `artifacts/contracts/sources/${name}.sol/${name}.json`,
       `artifacts/contracts/simulation/${name}.sol/${name}.json`,
     ].map((f) => path.join(ROOT, f)).find((f) => existsSync(f));
-    if (file === undefined) throw new Error(`no artifact for ${name}: run \`make compile\``);
+    if (file === undefined) throw new InputError(`no compiled artifact for ${name}: run \`make compile\` first`);
     h.update((JSON.parse(readFileSync(file, "utf8")) as { bytecode: string }).bytecode);
   }
   return h.digest("hex");
@@ -184,6 +184,7 @@ export async function simulate(opts: SimulationOptions = {}): Promise<Simulation
         }
       }
       const warm = await warmUp(w);
+      await ensureBorrowers(w);
       const ready = await conn.networkHelpers.takeSnapshot();
       await setGuarded(w, false);
       const withoutGuard = await runMode(w, s, params, false, warm.start, warm.run);

@@ -3,7 +3,7 @@
 // govern the guard by impersonating its timelock, and install (or remove) the Tripwire sentinel in Aave by
 // impersonating the addresses provider's owner. The same code runs on the replica and on a real chain's fork.
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { AbiCoder, type BaseContract, type ContractRunner, type ContractTransactionResponse, getAddress } from "ethers";
+import { AbiCoder, type BaseContract, type BaseContractMethod, type ContractRunner, type ContractTransactionResponse, dataSlice, getAddress, id, type TransactionResponse } from "ethers";
 
 import type {
   MockERC20,
@@ -17,7 +17,9 @@ import type {
 import type { RulesLib } from "../../../types/ethers-contracts/contracts/TripwireGuard.js";
 import { aaveArtifact, type AavePool } from "../aave.js";
 import { type Connection, GOVERNANCE_DELAY, toUnits, uniswapArtifact, type UniswapV3PoolContract } from "../fixtures.js";
-import { type MarketFileInput, marketFileSchema, toMarketConfig } from "../market-file.js";
+import { type MarketFileInput, marketFileSchema, type SOURCE_KINDS, toMarketConfig } from "../market-file.js";
+
+type SourceKind = (typeof SOURCE_KINDS)[number];
 import type { AddressBook } from "./book.js";
 
 type Tx = Promise<ContractTransactionResponse>;
@@ -29,6 +31,9 @@ export interface SimAavePool extends AavePool {
   connect(runner: ContractRunner | null): SimAavePool;
   withdraw(asset: string, amount: bigint, to: string): Tx;
   repay(asset: string, amount: bigint, rateMode: bigint, onBehalfOf: string): Tx;
+  /** Callable as a static call too, to learn whether Aave would refuse it. */
+  borrow: BaseContractMethod<[string, bigint, bigint, number, string], void, ContractTransactionResponse>;
+  liquidationCall: BaseContractMethod<[string, string, string, bigint, boolean], void, ContractTransactionResponse>;
 }
 interface AaveProvider extends BaseContract {
   connect(runner: ContractRunner | null): AaveProvider;
@@ -133,7 +138,7 @@ export async function impersonate(conn: Connection, address: string): Promise<Ha
   return conn.ethers.getImpersonatedSigner(address);
 }
 
-async function sent(tx: Tx, what: string): Promise<void> {
+async function sent(tx: Promise<TransactionResponse>, what: string): Promise<void> {
   const receipt = await (await tx).wait();
   if (receipt?.status !== 1) throw new Error(`${what} failed`);
 }
@@ -142,15 +147,15 @@ async function sent(tx: Tx, what: string): Promise<void> {
 export async function fund(w: Pick<SimWorld, "conn" | "book">, asset: Asset, to: string, amount: bigint): Promise<void> {
   const spec = w.book.tokens[asset];
   const { ethers } = w.conn;
-  const token = new ethers.Contract(spec.address, ERC20_ABI, (await ethers.getSigners())[0]) as unknown as MockERC20 & {
-    deposit(o: { value: bigint }): Tx;
-  };
+  const token = new ethers.Contract(spec.address, ERC20_ABI, (await ethers.getSigners())[0]) as unknown as MockERC20;
   if (spec.funding.kind === "mint") {
     await sent(token.mint(to, amount), `minting ${asset}`);
   } else if (spec.funding.kind === "weth") {
     const who = await impersonate(w.conn, to);
     await w.conn.networkHelpers.setBalance(to, amount + 10n ** 21n);
-    await sent(token.connect(who).deposit({ value: amount }), "depositing ether in WETH");
+    const weth = new ethers.Contract(spec.address, ["function deposit() payable"], who);
+    const deposit = weth.getFunction("deposit") as BaseContractMethod<[], void, ContractTransactionResponse>;
+    await sent(deposit({ value: amount }), "depositing ether in WETH");
   } else {
     const whale = await impersonate(w.conn, spec.funding.holder);
     const balance = await token.balanceOf(whale.address);
@@ -284,7 +289,7 @@ export async function installWorld(conn: Connection, book: AddressBook, opts: In
   const configs: Partial<Record<Asset, RulesLib.MarketConfigStruct>> = {};
   for (const asset of ASSETS) {
     const aaveFeed = await oracle.getSourceOfAsset(addresses[asset]);
-    const entries: { name: string; kind: "chainlink" | "pyth" | "twap"; maxAge: number; address: string }[] = [];
+    const entries: { name: string; kind: SourceKind; maxAge: number; address: string }[] = [];
     const primaryBounds = asset === "WETH" && aaveFeed === feeds.WETH.primary.proxy ? await feeds.WETH.primary.aggregator.minAnswer() : 0n;
     const primaryMax = primaryBounds === 0n ? 0n : await feeds.WETH.primary.aggregator.maxAnswer();
     const primary = await ethers.deployContract("ChainlinkSource", [aaveFeed, primaryBounds, primaryMax, `${asset} primary`], operator);
@@ -352,6 +357,42 @@ export async function installWorld(conn: Connection, book: AddressBook, opts: In
     borrowers: book.borrowers.map((b) => getAddress(b)),
     sequencerGrace: uptime === null ? 0 : grace,
   };
+}
+
+/** Health factors of the positions opened on a chain whose book lists no borrowers (a real chain's fork): the
+ * replica's spread, so that every scenario finds the same kind of book. */
+const OPENED_HEALTH_FACTORS = [1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5, 1.65, 1.8, 2.0];
+const OPENED_COLLATERAL_WETH = 10;
+
+/** Opens positions (WETH collateral, USDC debt) at a spread of health factors, at Aave's current prices, when the
+ * book lists no borrowers; returns the borrowers either way. */
+export async function ensureBorrowers(w: SimWorld): Promise<string[]> {
+  if (w.borrowers.length > 0) return w.borrowers;
+  const collateral = toUnits(OPENED_COLLATERAL_WETH, w.decimals.WETH);
+  const opened: string[] = [];
+  for (const [i, hf] of OPENED_HEALTH_FACTORS.entries()) {
+    // Fresh addresses of our own (impersonated), so that no account with a position of its own is reused.
+    const who = await impersonate(w.conn, getAddress(dataSlice(id(`tripwire.simulation.borrower.${String(i)}`), 12)));
+    await fund(w, "WETH", who.address, collateral);
+    await sent(w.tokens.WETH.connect(who).approve(w.aave.poolAddress, collateral), "approving WETH");
+    const pool = w.aave.pool.connect(who);
+    await sent(pool.supply(w.addresses.WETH, collateral, who.address, 0), "supplying WETH");
+    // Debt for the wanted health factor: HF = collateral x liquidation threshold / debt, all in Aave's base currency.
+    const [collateralBase, , , liquidationThreshold] = await w.aave.pool.getUserAccountData(who.address);
+    const usdcPrice = await priceOf(w, w.addresses.USDC);
+    const debtBase = (collateralBase * liquidationThreshold * 100n) / (10_000n * BigInt(Math.round(hf * 100)));
+    const debt = (debtBase * 10n ** BigInt(w.decimals.USDC)) / usdcPrice;
+    await sent(pool.borrow(w.addresses.USDC, debt, 2n, 0, who.address), `borrowing at health factor ${String(hf)}`);
+    opened.push(who.address);
+  }
+  w.borrowers = opened;
+  return opened;
+}
+
+/** AaveOracle's price of `asset`, in Aave's base currency (USD, 8 decimals). */
+export async function priceOf(w: Pick<SimWorld, "conn" | "aave">, asset: string): Promise<bigint> {
+  const oracle = new w.conn.ethers.Contract(w.aave.oracle, ["function getAssetPrice(address) view returns (uint256)"], w.conn.ethers.provider);
+  return (await oracle.getFunction("getAssetPrice").staticCall(asset)) as bigint;
 }
 
 /** Installs the Tripwire sentinel in Aave (guarded) or removes any sentinel (the baseline). */
