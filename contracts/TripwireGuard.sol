@@ -253,20 +253,17 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
         view
         returns (bool upkeepNeeded, bytes memory performData)
     {
-        address[] memory shard = checkData.length == 0 ? _assets : _decodeAssets(checkData);
-        address[] memory due = new address[](shard.length);
-        uint256 count;
-        for (uint256 i; i < shard.length; ++i) {
-            address asset = shard[i];
-            RulesLib.MarketState memory state = _load(asset);
-            Snapshot memory before = _snapshot(state);
-            _evaluate(asset, state);
-            if (_needsPoke(before, state)) due[count++] = asset;
-        }
-        assembly ("memory-safe") {
-            mstore(due, count) // Shrink to the markets found due.
-        }
-        return (count != 0, abi.encode(due));
+        (address[] memory due,,) = _scan(checkData);
+        return (due.length != 0, abi.encode(due));
+    }
+
+    /// @inheritdoc ITripwireGuard
+    function scan(bytes calldata checkData)
+        external
+        view
+        returns (address[] memory due, uint256 liquidationsPaused, uint256 borrowsPaused)
+    {
+        return _scan(checkData);
     }
 
     /// @inheritdoc IAutomationCompatible
@@ -275,6 +272,31 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
         address[] memory assets = _decodeAssets(performData);
         for (uint256 i; i < assets.length; ++i) {
             poke(assets[i]);
+        }
+    }
+
+    /// @dev `checkUpkeep` and `scan`: every market of the shard evaluated live; the paused counts from stored state.
+    function _scan(bytes calldata checkData)
+        private
+        view
+        returns (address[] memory due, uint256 liquidationsPaused, uint256 borrowsPaused)
+    {
+        address[] memory shard = checkData.length == 0 ? _assets : _decodeAssets(checkData);
+        due = new address[](shard.length);
+        uint256 count;
+        for (uint256 i; i < shard.length; ++i) {
+            address asset = shard[i];
+            uint256[5] storage words = _states[asset];
+            RulesLib.PauseState memory liq = StateCodecLib.unpackPause(words[0]);
+            if (liq.isPaused(block.timestamp)) ++liquidationsPaused;
+            if (_isPauseLive(liq) || StateCodecLib.unpackPause(words[1]).isPaused(block.timestamp)) ++borrowsPaused;
+            RulesLib.MarketState memory state = _load(asset);
+            Snapshot memory before = _snapshot(state);
+            _evaluate(asset, state);
+            if (_needsPoke(before, state)) due[count++] = asset;
+        }
+        assembly ("memory-safe") {
+            mstore(due, count) // Shrink to the markets found due.
         }
     }
 

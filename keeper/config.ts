@@ -17,6 +17,11 @@ export const keeperConfigSchema = z.strictObject({
   rpc: z
     .array(z.strictObject({ url: z.url(), weight: z.number().int().positive().default(1), timeoutMs: z.number().int().positive().default(4_000) }))
     .min(1),
+  /** A WebSocket endpoint for new heads (`eth_subscribe`), reconnected when it drops; polling `rpc` covers the gaps. */
+  ws: z.url({ protocol: /^wss?$/, error: "a ws:// or wss:// URL" }).optional(),
+  /** Where to send transactions first (a private relay: trips are not shown to the public mempool before they land);
+   * the public `rpc` endpoints are the fallback. */
+  privateRpc: z.strictObject({ url: z.url(), timeoutMs: z.number().int().positive().default(4_000) }).optional(),
   guard: address,
   /** "all": every market the guard lists; or a shard of them. */
   markets: z.union([z.literal("all"), z.array(address).min(1)]).default("all"),

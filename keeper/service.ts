@@ -17,18 +17,22 @@ import {
   Wallet,
 } from "ethers";
 import type { Logger as PinoLogger } from "pino";
-
-/** What the keeper logs through: any pino logger (or child). */
-export type Logger = Pick<PinoLogger, "debug" | "info" | "warn" | "error" | "fatal">;
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 import { InputError } from "../scripts/lib/market-file.js";
 import type { KeeperConfig } from "./config.js";
+import { type Head, HeadSubscription } from "./heads.js";
+
+/** What the keeper logs through: a pino logger; each component logs through a child of it. */
+export interface Logger extends Pick<PinoLogger, "debug" | "info" | "warn" | "error" | "fatal"> {
+  child(bindings: Record<string, unknown>): Logger;
+}
 
 /** Re-read the signer's balance at least this often even when idle (funding from elsewhere). */
 const BALANCE_EVERY_BLOCKS = 7200;
 const GUARD_ABI = [
   "function checkUpkeep(bytes checkData) view returns (bool upkeepNeeded, bytes performData)",
+  "function scan(bytes checkData) view returns (address[] due, uint256 liquidationsPaused, uint256 borrowsPaused)",
   "function performUpkeep(bytes performData)",
   "function governance() view returns (address)",
 ];
@@ -92,6 +96,12 @@ export class Keeper {
   private timer: NodeJS.Timeout | undefined;
   private server: Server | undefined;
   private endpointDown = new Set<string>();
+  private readonly heads: HeadSubscription | undefined;
+  /** The newest head that arrived while a cycle was busy: handled when it ends (coalesced, never queued). */
+  private pendingHead: Head | undefined;
+  private readonly private: { url: string; timeoutMs: number; provider: JsonRpcProvider } | undefined;
+  /** One child logger per component. */
+  private readonly logs: Record<"rpc" | "blocks" | "decide" | "tx" | "http", Logger>;
   /** RPC calls made so far (each attempt at each endpoint counts). */
   calls = 0;
   private balanceCheckedAt = -Infinity;
@@ -113,6 +123,20 @@ export class Keeper {
     balance: new Gauge({ name: "tripwire_keeper_signer_balance_ether", help: "Signer balance", registers: [this.registry] }),
     due: new Gauge({ name: "tripwire_keeper_markets_due", help: "Markets the guard says need a poke", registers: [this.registry] }),
     rpcCalls: new Counter({ name: "tripwire_keeper_rpc_calls_total", help: "RPC calls made", registers: [this.registry] }),
+    liquidationsPaused: new Gauge({
+      name: "tripwire_keeper_markets_liquidation_paused",
+      help: "Markets (of those kept) whose liquidations are paused: tripped, recovering, or in the post-recovery grace",
+      registers: [this.registry],
+    }),
+    borrowsPaused: new Gauge({ name: "tripwire_keeper_markets_borrow_paused", help: "Markets (of those kept) whose borrows are paused", registers: [this.registry] }),
+    backfilled: new Counter({ name: "tripwire_keeper_blocks_backfilled_total", help: "Blocks that arrived only as part of a later head (missed, then caught up)", registers: [this.registry] }),
+    reconnects: new Counter({ name: "tripwire_keeper_ws_reconnects_total", help: "New-head subscription reconnections", registers: [this.registry] }),
+    privateSubmissions: new Counter({
+      name: "tripwire_keeper_private_submissions_total",
+      help: "Transactions sent to the private endpoint, by outcome (ok, or fallback to the public endpoints)",
+      labelNames: ["outcome"],
+      registers: [this.registry],
+    }),
   };
 
   constructor(
@@ -129,6 +153,33 @@ export class Keeper {
       // must be read twice.
       .map((r) => ({ ...r, provider: new JsonRpcProvider(r.url, network, { staticNetwork: network, batchMaxCount: 1, cacheTimeout: -1 }) }));
     this.wallet = new Wallet(privateKey);
+    this.logs = {
+      rpc: log.child({ component: "rpc" }),
+      blocks: log.child({ component: "blocks" }),
+      decide: log.child({ component: "decide" }),
+      tx: log.child({ component: "tx" }),
+      http: log.child({ component: "http" }),
+    };
+    if (cfg.privateRpc !== undefined) {
+      this.private = {
+        ...cfg.privateRpc,
+        provider: new JsonRpcProvider(cfg.privateRpc.url, network, { staticNetwork: network, batchMaxCount: 1, cacheTimeout: -1 }),
+      };
+    }
+    if (cfg.ws !== undefined) {
+      this.heads = new HeadSubscription(
+        cfg.ws,
+        this.logs.blocks,
+        (head) => void this.onHead(head),
+        (reconnected) => {
+          if (reconnected) this.m.reconnects.inc();
+          // Backfill: whatever arrived while the subscription was down is covered by the newest head, read now.
+          void this.poll().catch((error: unknown) => {
+            this.logs.blocks.warn({ err: String(error).split("\n")[0] }, "backfill read failed; the next head covers it");
+          });
+        },
+      );
+    }
   }
 
   /** Refuses to start on a wrong chain, a missing contract or a key that is not the configured address. */
@@ -177,10 +228,15 @@ export class Keeper {
         last = error;
         this.endpointDown.add(e.url);
         this.m.rpcFailures.inc({ endpoint: e.url });
-        this.log.warn({ endpoint: e.url, call: what, err: String(error).split("\n")[0] }, "rpc call failed");
+        this.logs.rpc.warn({ endpoint: e.url, call: what, err: String(error).split("\n")[0] }, "rpc call failed");
       }
     }
     throw last instanceof Error ? last : new Error(String(last));
+  }
+
+  /** The newest block handled so far (-1 before the first). */
+  get handledHead(): number {
+    return this.lastHead;
   }
 
   health(): Health {
@@ -212,7 +268,9 @@ export class Keeper {
     });
     await new Promise<void>((resolve) => this.server?.listen(this.cfg.port, "127.0.0.1", resolve));
     const port = (this.server.address() as AddressInfo).port;
-    this.log.info({ port, guard: this.cfg.guard, signer: this.wallet.address, dryRun: this.cfg.dryRun }, "keeper started");
+    this.logs.http.info({ port }, "serving /health, /ready and /metrics");
+    this.log.info({ port, guard: this.cfg.guard, signer: this.wallet.address, dryRun: this.cfg.dryRun, ws: this.cfg.ws ?? null }, "keeper started");
+    this.heads?.start();
     this.schedule(0);
     return port;
   }
@@ -222,6 +280,7 @@ export class Keeper {
     this.timer = setTimeout(() => void this.tick(), ms);
   }
 
+  /** The poll loop: the watchdog, and the head by polling whenever the subscription is not delivering it. */
   private async tick(): Promise<void> {
     try {
       if (Date.now() - this.lastHeadAt > 2 * this.cfg.watchdogMs) {
@@ -230,27 +289,49 @@ export class Keeper {
         this.onWatchdog();
         return;
       }
-      // One call gives the head and its time (the head lag) together.
-      const latest = await this.rpc((p) => p.getBlock("latest"), "latestBlock");
-      const head = latest?.number ?? -1;
-      if (latest !== null) this.m.headLag.set(Math.max(0, Date.now() / 1000 - latest.timestamp));
-      if (head > this.lastHead) {
-        if (this.busy) {
-          this.m.skipped.inc();
-        } else {
-          if (this.lastHead >= 0 && head > this.lastHead + 1) {
-            this.log.info({ from: this.lastHead + 1, to: head }, "caught up: evaluated at the newest block once");
-          }
-          this.lastHead = head;
-          this.lastHeadAt = Date.now();
-          await this.cycle(head);
-        }
-      }
+      if (this.heads?.connected !== true) await this.poll();
     } catch (error) {
-      this.log.error({ err: String(error).split("\n")[0] }, "cycle failed");
+      this.logs.blocks.error({ err: String(error).split("\n")[0] }, "cycle failed");
     } finally {
       this.schedule(this.cfg.pollMs);
     }
+  }
+
+  /** Reads the newest head over HTTP (one call gives its number and time) and handles it. */
+  private async poll(): Promise<void> {
+    const latest = await this.rpc((p) => p.getBlock("latest"), "latestBlock");
+    if (latest !== null) await this.onHead({ number: latest.number, timestamp: latest.timestamp });
+  }
+
+  /**
+   * Handles a head once: older or repeated heads are ignored, a head that arrives while a cycle is busy waits (only
+   * the newest) until it ends, and a head after a gap covers the blocks missed: the guard is evaluated at the newest
+   * block, which is the only evaluation a poke can act on.
+   */
+  private async onHead(head: Head): Promise<void> {
+    if (head.number <= this.lastHead) return;
+    if (this.busy) {
+      this.m.skipped.inc();
+      if (this.pendingHead === undefined || head.number > this.pendingHead.number) this.pendingHead = head;
+      return;
+    }
+    const from = this.lastHead < 0 ? head.number : this.lastHead + 1;
+    if (from < head.number) {
+      this.m.backfilled.inc(head.number - from);
+      this.logs.blocks.info({ from, to: head.number }, "caught up: evaluated at the newest block once");
+    }
+    this.logs.blocks.debug({ block: head.number, from }, "block");
+    this.lastHead = head.number;
+    this.lastHeadAt = Date.now();
+    this.m.headLag.set(Math.max(0, Date.now() / 1000 - head.timestamp));
+    try {
+      await this.cycle(head.number);
+    } catch (error) {
+      this.logs.decide.error({ block: head.number, err: String(error).split("\n")[0] }, "cycle failed");
+    }
+    const pending = this.pendingHead;
+    this.pendingHead = undefined;
+    if (pending !== undefined && pending.number > this.lastHead) await this.onHead(pending);
   }
 
   /** One block: track our transactions, read every market, decide, re-check, send. */
@@ -260,25 +341,28 @@ export class Keeper {
     try {
       await this.track(head);
       const checkData = this.cfg.markets === "all" ? "0x" : AbiCoder.defaultAbiCoder().encode(["address[]"], [this.cfg.markets]);
+      // The guard's own lens: the markets due (as checkUpkeep) and the paused counts, in one call at this block.
       const read = (e?: Endpoint) =>
         this.rpc(
           async (p) => {
-            const raw = await p.call({ to: this.cfg.guard, data: this.iface.encodeFunctionData("checkUpkeep", [checkData]), blockTag: head });
-            const [needed, performData] = this.iface.decodeFunctionResult("checkUpkeep", raw) as unknown as [boolean, string];
-            return { needed, performData };
+            const raw = await p.call({ to: this.cfg.guard, data: this.iface.encodeFunctionData("scan", [checkData]), blockTag: head });
+            const [due, liquidationsPaused, borrowsPaused] = this.iface.decodeFunctionResult("scan", raw) as unknown as [string[], bigint, bigint];
+            return { raw, due: [...due], performData: AbiCoder.defaultAbiCoder().encode(["address[]"], [due]), liquidationsPaused, borrowsPaused };
           },
-          "checkUpkeep",
+          "scan",
           e,
         );
       const first = await read();
-      const due = first.needed ? (AbiCoder.defaultAbiCoder().decode(["address[]"], first.performData)[0] as string[]) : [];
+      const due = first.due;
       this.m.due.set(due.length);
+      this.m.liquidationsPaused.set(Number(first.liquidationsPaused));
+      this.m.borrowsPaused.set(Number(first.borrowsPaused));
       this.ready = true;
-      if (!first.needed) return;
+      if (due.length === 0) return;
       // Quorum: a second provider must read the same at the same block before we act.
       if (this.endpoints.length > 1) {
         const others = this.endpoints.slice(1);
-        let second: { needed: boolean; performData: string } | undefined;
+        let second: { raw: string } | undefined;
         for (const e of others) {
           try {
             second = await read(e);
@@ -287,15 +371,15 @@ export class Keeper {
             // Try the next one.
           }
         }
-        if (second === undefined || second.performData !== first.performData) {
+        if (second === undefined || second.raw !== first.raw) {
           this.m.disagreements.inc();
-          this.log.error({ block: head, first: first.performData, second: second?.performData ?? null }, "ALERT: providers disagree on the guard's evaluation; not acting");
+          this.logs.decide.error({ block: head, first: first.raw, second: second?.raw ?? null }, "ALERT: providers disagree on the guard's evaluation; not acting");
           return;
         }
       }
       const id = keccak256(first.performData);
       if (this.state.intents.some((i) => i.id === id)) {
-        this.log.debug({ id }, "already in flight");
+        this.logs.decide.debug({ id }, "already in flight");
         return;
       }
       // Re-check right before sending: someone else may have poked already.
@@ -304,7 +388,7 @@ export class Keeper {
         "recheck",
       );
       if (recheck[0] !== true) {
-        this.log.info({ markets: due }, "no longer due (poked by someone else): nothing sent");
+        this.logs.decide.info({ markets: due }, "no longer due (poked by someone else): nothing sent");
         return;
       }
       const data = this.iface.encodeFunctionData("performUpkeep", [first.performData]);
@@ -312,11 +396,11 @@ export class Keeper {
       try {
         gasLimit = await this.rpc((p) => p.estimateGas({ from: this.wallet.address, to: this.cfg.guard, data }), "estimateGas");
       } catch (error) {
-        this.log.warn({ markets: due, err: String(error).split("\n")[0] }, "simulation reverted: nothing sent");
+        this.logs.decide.warn({ markets: due, err: String(error).split("\n")[0] }, "simulation reverted: nothing sent");
         return;
       }
       if (this.cfg.dryRun) {
-        this.log.info({ markets: due, gasLimit: gasLimit.toString() }, "dry run: would poke");
+        this.logs.decide.info({ markets: due, gasLimit: gasLimit.toString() }, "dry run: would poke");
         return;
       }
       await this.send({ id, data, gasLimit: (gasLimit * 13n) / 10n, head, markets: due });
@@ -349,7 +433,7 @@ export class Keeper {
     const pending = await this.rpc((p) => p.getTransactionCount(this.wallet.address, "pending"), "nonce");
     const ours = this.state.nonce ?? pending;
     if (pending > ours) {
-      this.log.warn({ ours, chain: pending }, "nonce drift: the key was used elsewhere; resynced");
+      this.logs.tx.warn({ ours, chain: pending }, "nonce drift: the key was used elsewhere; resynced");
       return pending;
     }
     return ours;
@@ -384,15 +468,31 @@ export class Keeper {
     this.save();
     await this.broadcast(raw);
     this.m.sent.inc();
-    this.log.info({ intent: p.id, nonce, markets: p.markets, hash: intent.hashes[0] }, "poke sent");
+    this.logs.tx.info({ intent: p.id, nonce, markets: p.markets, hash: intent.hashes[0] }, "poke sent");
   }
 
+  /** Sends a signed transaction: to the private endpoint first when one is configured (a trip is not shown to the
+   * public mempool before it lands), else, or when it fails, to the public endpoints. */
   private async broadcast(raw: string): Promise<void> {
+    const benign = (error: unknown): boolean => /already known|nonce too low|replacement/i.test(String(error));
+    if (this.private !== undefined) {
+      const priv = this.private;
+      try {
+        this.calls++;
+        this.m.rpcCalls.inc();
+        await withTimeout(priv.provider.broadcastTransaction(raw), priv.timeoutMs, `broadcast at ${priv.url}`);
+        this.m.privateSubmissions.inc({ outcome: "ok" });
+        return;
+      } catch (error) {
+        if (benign(error)) return;
+        this.m.privateSubmissions.inc({ outcome: "fallback" });
+        this.logs.tx.warn({ endpoint: priv.url, err: String(error).split("\n")[0] }, "private submission failed; sending through the public endpoints");
+      }
+    }
     try {
       await this.rpc((pr) => pr.broadcastTransaction(raw), "broadcast");
     } catch (error) {
-      const text = String(error);
-      if (!/already known|nonce too low|replacement/i.test(text)) throw error;
+      if (!benign(error)) throw error;
     }
   }
 
@@ -408,7 +508,7 @@ export class Keeper {
         receipt = await this.rpc((p) => p.getTransactionReceipt(hash), "receipt");
         if (receipt !== null) break;
       }
-      this.log.debug({ intent: intent.id, hashes: intent.hashes, mined: receipt?.blockNumber ?? null, head }, "tracking");
+      this.logs.tx.debug({ intent: intent.id, hashes: intent.hashes, mined: receipt?.blockNumber ?? null, head }, "tracking");
       if (receipt !== null) {
         if (intent.minedBlock !== receipt.blockNumber) {
           intent.minedBlock = receipt.blockNumber;
@@ -416,12 +516,12 @@ export class Keeper {
         }
         if (receipt.status !== 1) {
           this.m.failed.inc();
-          this.log.error({ intent: intent.id, hash: receipt.hash }, "poke reverted on chain");
+          this.logs.tx.error({ intent: intent.id, hash: receipt.hash }, "poke reverted on chain");
           this.remove(intent);
           changed = true;
         } else if (head - receipt.blockNumber + 1 >= this.cfg.confirmations) {
           this.m.confirmed.inc();
-          this.log.info({ intent: intent.id, block: receipt.blockNumber }, "poke confirmed");
+          this.logs.tx.info({ intent: intent.id, block: receipt.blockNumber }, "poke confirmed");
           this.remove(intent);
           changed = true;
         }
@@ -429,14 +529,14 @@ export class Keeper {
       }
       if (intent.minedBlock !== null) {
         // It was mined and now it is not: a reorg removed it. Re-send under the same intent.
-        this.log.warn({ intent: intent.id, block: intent.minedBlock }, "reorg removed a poke; re-sending the same intent");
+        this.logs.tx.warn({ intent: intent.id, block: intent.minedBlock }, "reorg removed a poke; re-sending the same intent");
         intent.minedBlock = null;
         changed = true;
       }
       const chainNonce = await this.rpc((p) => p.getTransactionCount(this.wallet.address, "latest"), "nonce");
       if (chainNonce > intent.nonce) {
         // The nonce was consumed by another transaction (ours elsewhere, or a replacement we lost track of).
-        this.log.warn({ intent: intent.id, nonce: intent.nonce }, "nonce used by another transaction; re-sending the poke with a new nonce");
+        this.logs.tx.warn({ intent: intent.id, nonce: intent.nonce }, "nonce used by another transaction; re-sending the poke with a new nonce");
         this.remove(intent);
         const gas = await this.rpc((p) => p.estimateGas({ from: this.wallet.address, to: this.cfg.guard, data: intent.data }), "estimateGas").catch(() => null);
         if (gas !== null) await this.send({ id: intent.id, data: intent.data, gasLimit: (gas * 13n) / 10n, head, markets: [] });
@@ -446,13 +546,13 @@ export class Keeper {
       const inPool = await this.rpc((p) => p.getTransaction(intent.hashes[intent.hashes.length - 1] ?? ""), "getTransaction");
       const stuck = head - intent.sentBlock >= this.cfg.gas.bumpAfterBlocks;
       if (inPool === null && !stuck) {
-        this.log.warn({ intent: intent.id }, "poke dropped from the mempool; re-broadcasting");
+        this.logs.tx.warn({ intent: intent.id }, "poke dropped from the mempool; re-broadcasting");
         try {
           await this.broadcast(intent.raw);
           this.m.sent.inc();
         } catch (error) {
           // Refused as it stands (the base fee rose past it): replace it with higher fees instead.
-          this.log.warn({ intent: intent.id, err: String(error).split("\n")[0] }, "re-broadcast refused; replacing with higher fees");
+          this.logs.tx.warn({ intent: intent.id, err: String(error).split("\n")[0] }, "re-broadcast refused; replacing with higher fees");
           await this.bump(intent, head);
           changed = true;
         }
@@ -467,7 +567,7 @@ export class Keeper {
   private async bump(intent: Intent, head: number): Promise<void> {
     const fee = await this.fees(intent);
     if (fee.maxFeePerGas <= BigInt(intent.maxFeePerGas) || fee.maxPriorityFeePerGas <= BigInt(intent.maxPriorityFeePerGas)) {
-      this.log.warn({ intent: intent.id, maxFeePerGas: intent.maxFeePerGas }, "stuck at the fee cap: not replacing (never a same-fee replacement)");
+      this.logs.tx.warn({ intent: intent.id, maxFeePerGas: intent.maxFeePerGas }, "stuck at the fee cap: not replacing (never a same-fee replacement)");
       intent.sentBlock = head;
       return;
     }
@@ -489,7 +589,7 @@ export class Keeper {
     this.save();
     await this.broadcast(raw);
     this.m.sent.inc();
-    this.log.info({ intent: intent.id, nonce: intent.nonce, maxFeePerGas: intent.maxFeePerGas }, "stuck poke replaced with higher fees");
+    this.logs.tx.info({ intent: intent.id, nonce: intent.nonce, maxFeePerGas: intent.maxFeePerGas }, "stuck poke replaced with higher fees");
   }
 
   private async readBalance(head: number): Promise<void> {
@@ -522,12 +622,14 @@ export class Keeper {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    this.heads?.stop();
     this.save();
     await new Promise<void>((resolve) => {
       if (this.server === undefined) resolve();
       else this.server.close(() => { resolve(); });
     });
     for (const e of this.endpoints) e.provider.destroy();
+    this.private?.provider.destroy();
     this.log.info({ pending: this.state.intents.length }, "keeper stopped; in-flight transactions persisted");
   }
 

@@ -218,6 +218,18 @@ interface ITripwireGuard is IAutomationCompatible {
     /// @param assets The assets.
     function pokeMany(address[] calldata assets) external;
 
+    /// @notice The keepers' lens, one call per block: the markets of a shard that need a poke (exactly as
+    /// `checkUpkeep` finds them) and how many of the shard's markets have liquidations and borrows paused now.
+    /// @dev The paused counts are read from stored state, as protocols see it, before any poke.
+    /// @param checkData As for `checkUpkeep`: an ABI-encoded `address[]` shard, or empty for every market.
+    /// @return due The markets a poke would change; `abi.encode(due)` is the `performData` for `performUpkeep`.
+    /// @return liquidationsPaused How many of the shard's markets have liquidations paused now.
+    /// @return borrowsPaused How many of the shard's markets have borrows paused now.
+    function scan(bytes calldata checkData)
+        external
+        view
+        returns (address[] memory due, uint256 liquidationsPaused, uint256 borrowsPaused);
+
     /*//////////////////////////////////////////////////////////////
                                  VIEWS
     //////////////////////////////////////////////////////////////*/

@@ -2,7 +2,7 @@
 // dropped and stuck transactions, nonce drift, reorgs, two instances, clean shutdown and resume.
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
@@ -15,6 +15,7 @@ import { loadKeeperConfig, type KeeperConfig } from "../../keeper/config.js";
 import { Keeper } from "../../keeper/service.js";
 import { type Anvil, rpc, startAnvil } from "../../scripts/lib/anvil.js";
 import { defaultMarketConfig, toUnits } from "../../scripts/lib/fixtures.js";
+import { deployLoadWorld, LOAD_KEEPER_KEY } from "../../scripts/lib/keeper-load.js";
 import { InputError } from "../../scripts/lib/market-file.js";
 import {
   ChainlinkSource__factory,
@@ -126,6 +127,8 @@ async function tripped(w: World): Promise<boolean> {
 /** A JSON-RPC proxy on loopback in front of anvil that can fail or rewrite answers. */
 class FaultProxy {
   mode: "pass" | "500" | "reset" | "hang" | "rewriteCalls" = "pass";
+  /** The JSON-RPC methods asked, in order. */
+  readonly methods: string[] = [];
   private server: Server;
   url = "";
   constructor(private readonly upstream: string) {
@@ -144,6 +147,7 @@ class FaultProxy {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString();
+    this.methods.push((JSON.parse(body) as { method?: string }).method ?? "");
     if (this.mode === "500") {
       res.writeHead(500);
       res.end("upstream failure");
@@ -164,6 +168,55 @@ class FaultProxy {
     }
     res.writeHead(200, { "content-type": "application/json" });
     res.end(text);
+  }
+}
+
+/** A TCP proxy on loopback (a WebSocket passes through it untouched) that can drop every connection and refuse
+ * new ones: a subscription that goes away and comes back. */
+class TcpProxy {
+  refuse = false;
+  port = 0;
+  private readonly sockets = new Set<Socket>();
+  private readonly server: NetServer;
+  constructor(private readonly upstreamPort: number) {
+    this.server = createNetServer((client) => {
+      if (this.refuse) {
+        client.destroy();
+        return;
+      }
+      const upstream = connect(this.upstreamPort, "127.0.0.1");
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.once("close", () => this.sockets.delete(s));
+        s.on("error", () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+  }
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", r));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+  drop(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+  async stop(): Promise<void> {
+    this.drop();
+    await new Promise<void>((r) => this.server.close(() => { r(); }));
+  }
+}
+
+/** Waits until `condition` holds, polling; fails with `what` after `ms`. */
+async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) expect.fail(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
@@ -387,6 +440,85 @@ describe("keeper", function () {
     await keeper.stop();
   });
 
+  it("9. the block subscription drops: reconnects, backfills, no block missed or handled twice", async function () {
+    const proxy = await new TcpProxy(w.anvil.port).start();
+    const { log, lines } = logger();
+    // Polling only every minute: while the subscription is down, nothing else brings the keeper a block.
+    const keeper = new Keeper({ ...config(w, dir), ws: `ws://127.0.0.1:${String(proxy.port)}`, pollMs: 60_000 }, log, key(1));
+    const handled = () => msgs(lines, "block").map((l) => ({ from: Number(l.from), block: Number(l.block) }));
+    const handledUpTo = () => handled().at(-1)?.block ?? -1;
+    try {
+      await keeper.start();
+      await until(() => msgs(lines, "websocket: subscribed to new heads").length === 1, "the first subscription");
+      for (let i = 0; i < 3; i++) {
+        await rpc(w.anvil.url, "evm_mine");
+        const h = await head(w);
+        await until(() => handledUpTo() === h, `block ${String(h)} through the subscription`);
+      }
+
+      proxy.refuse = true;
+      proxy.drop();
+      await until(() => msgs(lines, "websocket: subscription dropped; polling until it is back").length === 1, "the drop noticed");
+      const beforeGap = handledUpTo();
+      for (let i = 0; i < 4; i++) await rpc(w.anvil.url, "evm_mine");
+      await glitch(w); // The market should trip while the keeper hears nothing.
+      await rpc(w.anvil.url, "evm_mine");
+      expect(handledUpTo(), "no block handled while the subscription is down").to.equal(beforeGap);
+      expect(await tripped(w)).to.equal(false);
+
+      proxy.refuse = false;
+      await until(() => tripped(w), "the trip after the reconnection");
+      await rpc(w.anvil.url, "evm_mine");
+      const last = await head(w);
+      await until(() => handledUpTo() === last, "the head after the reconnection");
+
+      expect(msgs(lines, "websocket: subscribed to new heads").length, "subscribed again").to.equal(2);
+      expect(await keeper.registry.getSingleMetricAsString("tripwire_keeper_ws_reconnects_total")).to.match(/ 1$/m);
+      const catchUp = msgs(lines, "caught up: evaluated at the newest block once");
+      expect(catchUp.length, "the gap was backfilled").to.be.greaterThan(0);
+      expect(Number(catchUp[0]?.from)).to.equal(beforeGap + 1);
+      // Every block from the first handled one to the last is covered exactly once: contiguous, no overlap.
+      const ranges = handled();
+      for (const [i, r] of ranges.entries()) {
+        if (i === 0) continue;
+        expect(r.from, `block ranges ${JSON.stringify(ranges)}`).to.equal((ranges[i - 1]?.block ?? 0) + 1);
+        expect(r.block).to.be.at.least(r.from);
+      }
+      expect(new Set(ranges.map((r) => r.block)).size, "no head handled twice").to.equal(ranges.length);
+      expect(msgs(lines, "poke sent")).to.have.length(1);
+    } finally {
+      await keeper.stop();
+      await proxy.stop();
+    }
+  });
+
+  it("sends through the private endpoint when one is configured, and falls back to the public ones", async function () {
+    const relay = await new FaultProxy(w.anvil.url).start();
+    try {
+      const { log, lines } = logger();
+      const keeper = new Keeper({ ...config(w, dir), privateRpc: { url: relay.url, timeoutMs: 500 } }, log, key(1));
+      await glitch(w);
+      await keeper.cycle(await head(w));
+      expect(await tripped(w)).to.equal(true);
+      expect(relay.methods.filter((m) => m === "eth_sendRawTransaction"), "the trip went to the private endpoint").to.have.length(1);
+      expect(await keeper.registry.getSingleMetricAsString("tripwire_keeper_private_submissions_total")).to.match(/outcome="ok"} 1/);
+      await keeper.stop();
+
+      // The relay fails: the next trip goes out publicly, and says so.
+      const gov = new Wallet(key(0), w.provider);
+      await (await w.guard.connect(gov).clearPause(w.asset)).wait();
+      relay.mode = "500";
+      const second = new Keeper({ ...config(w, dir), privateRpc: { url: relay.url, timeoutMs: 500 } }, log, key(1));
+      await second.cycle(await head(w));
+      expect(await tripped(w)).to.equal(true);
+      expect(msgs(lines, "private submission failed; sending through the public endpoints")).to.have.length(1);
+      expect(await second.registry.getSingleMetricAsString("tripwire_keeper_private_submissions_total")).to.match(/outcome="fallback"} 1/);
+      await second.stop();
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it("10. blocks stall: health goes degraded, then the watchdog fires", async function () {
     const { log, lines } = logger();
     let fired = false;
@@ -415,3 +547,70 @@ async function expectRejection(p: Promise<unknown>, pattern: RegExp): Promise<vo
   }
   expect.fail(`expected a rejection matching ${String(pattern)}`);
 }
+
+describe("keeper under load", function () {
+  this.timeout(300_000);
+
+  it("11. 1,000 markets on one guard: at most 2 RPC calls per block, every cycle well under a block time", async function () {
+    const world = await deployLoadWorld(CHAIN_ID + 2, 1000);
+    const dir = mkdtempSync(path.join(tmpdir(), "tripwire-keeper-load-"));
+    const { log, lines } = logger();
+    const keeper = new Keeper(
+      {
+        chainId: CHAIN_ID + 2,
+        rpc: [
+          { url: world.anvil.url, weight: 2, timeoutMs: 30_000 },
+          { url: world.anvil.url, weight: 1, timeoutMs: 30_000 },
+        ],
+        ws: world.anvil.url.replace("http", "ws"),
+        guard: await world.guard.getAddress(),
+        markets: "all",
+        signer: { address: new Wallet(LOAD_KEEPER_KEY).address, keyEnv: "UNUSED" },
+        gas: { maxFeeGwei: 200, priorityFeeGwei: 1, bumpPercent: 20, bumpAfterBlocks: 3 },
+        confirmations: 1,
+        pollMs: 60_000,
+        watchdogMs: 120_000,
+        stateFile: path.join(dir, "state.json"),
+        port: 0,
+        dryRun: false,
+      },
+      log,
+      LOAD_KEEPER_KEY,
+    );
+    try {
+      await keeper.start();
+      await until(() => keeper.handledHead >= 0, "the first block", 30_000);
+      const before = keeper.calls;
+      const blocks = 10;
+      for (let b = 0; b < blocks; b++) {
+        await rpc(world.anvil.url, "evm_mine");
+        const h = await world.provider.getBlockNumber();
+        await until(() => keeper.handledHead === h, `block ${String(h)}`, 30_000);
+      }
+      expect((keeper.calls - before) / blocks, "RPC calls per steady block").to.be.at.most(2);
+      // Every cycle lands in the histogram's buckets up to 5 s: under half of a 12-second block.
+      const cycles = ((await keeper.registry.getSingleMetric("tripwire_keeper_cycle_seconds")?.get())?.values ?? []) as {
+        value: number;
+        labels: Record<string, string | number | undefined>;
+        metricName?: string;
+      }[];
+      const count = cycles.find((v) => v.metricName === "tripwire_keeper_cycle_seconds_count")?.value ?? 0;
+      const underFive = cycles.find((v) => v.metricName === "tripwire_keeper_cycle_seconds_bucket" && v.labels.le === 5)?.value ?? -1;
+      expect(count).to.be.at.least(blocks);
+      expect(underFive, "cycles under 5 s").to.equal(count);
+
+      // An anomaly in one market of the thousand is tripped in the next block.
+      const glitch = await (await world.anomalousFeed.setAnswer(toUnits(1780, 8), world.next())).wait();
+      await until(async () => (await world.guard.marketState(world.anomalous)).liquidation.status === 2n, "the trip", 30_000);
+      const sent = msgs(lines, "poke sent");
+      expect(sent).to.have.length(1);
+      const trip = await world.guard.queryFilter(world.guard.filters.PauseStatusChanged(world.anomalous), glitch?.blockNumber ?? 0);
+      expect((trip[0]?.blockNumber ?? Infinity) - (glitch?.blockNumber ?? 0), "blocks from the anomaly to the trip").to.be.at.most(1);
+    } finally {
+      await keeper.stop();
+      await world.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -634,6 +634,48 @@ contract TripwireGuardTest is GuardTestBase {
         assertFalse(needed);
     }
 
+    function test_scan_matchesCheckUpkeepAndCountsPauses() public {
+        _listDefault();
+        address other = makeAddr("WBTC");
+        _setMarket(other, _config(_threeSources(), 0));
+        _setAll(PRICE);
+        address[] memory both = new address[](2);
+        both[0] = asset;
+        both[1] = other;
+        guard.pokeMany(both);
+        primary.setPrice(PRICE / 2);
+
+        (address[] memory due, uint256 liqPaused, uint256 borrowPaused) = guard.scan("");
+        (bool needed, bytes memory performData) = guard.checkUpkeep("");
+        assertTrue(needed);
+        assertEq(abi.encode(due), performData);
+        // Counted from stored state: nothing is paused until somebody pokes.
+        assertEq(liqPaused, 0);
+        assertEq(borrowPaused, 0);
+
+        guard.performUpkeep(performData);
+        (due, liqPaused, borrowPaused) = guard.scan("");
+        assertEq(due.length, 0);
+        // Both markets read the same primary: both tripped.
+        assertEq(liqPaused, 2);
+        assertEq(borrowPaused, 2);
+
+        // A shard counts only its own markets. A guardian's clear shows at once: borrows resume, liquidations wait
+        // for the grace, as isBorrowAllowed and isLiquidationAllowed say.
+        vm.prank(guardian);
+        guard.clearPause(other);
+        address[] memory shard = new address[](1);
+        shard[0] = other;
+        (, liqPaused, borrowPaused) = guard.scan(abi.encode(shard));
+        assertEq(liqPaused, guard.isLiquidationAllowed(other) ? 0 : 1);
+        assertEq(liqPaused, 1);
+        assertEq(borrowPaused, guard.isBorrowAllowed(other) ? 0 : 1);
+        assertEq(borrowPaused, 0);
+        (, liqPaused, borrowPaused) = guard.scan("");
+        assertEq(liqPaused, 2);
+        assertEq(borrowPaused, 1);
+    }
+
     function test_upkeep_trustsNothingInPerformData() public {
         _listDefault();
         guard.poke(asset);
