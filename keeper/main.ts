@@ -22,7 +22,7 @@ export async function runKeeper(flags: KeeperFlags): Promise<void> {
   const key = process.env[cfg.signer.keyEnv];
   if (key === undefined || key === "") throw new InputError(`signer: ${cfg.signer.keyEnv} is not set: export the keeper's private key in it`);
   if (!/^(0x)?[0-9a-fA-F]{64}$/.test(key)) throw new InputError(`signer: ${cfg.signer.keyEnv} does not hold a 32-byte hex private key`);
-  const keeper = new Keeper(cfg, log.child({ component: "keeper" }), key);
+  const keeper = new Keeper(cfg, log, key);
   await keeper.check();
   if (flags.check === true) {
     console.log(`keeper: configuration valid; chain ${String(cfg.chainId)}, guard ${cfg.guard}, signer ${cfg.signer.address}`);

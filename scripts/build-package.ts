@@ -1,5 +1,5 @@
-// Builds what the npm package ships besides the Solidity sources: one ABI file per public contract (abi/) and the
-// TypeChain types compiled to JavaScript and declarations (dist/types/). Runs before `npm pack` and `npm publish`
+// Builds what the npm package ships besides the Solidity sources: one ABI file per public contract (abi/), the
+// TypeChain types compiled to JavaScript and declarations (dist/types/), and the `tripwire` bin (dist/bin/). Runs before `npm pack` and `npm publish`
 // (the `prepack` script); needs `hardhat compile` to have run (it writes artifacts/ and types/).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -48,5 +48,8 @@ if (count === 0) fail("no ABIs found under artifacts/contracts");
 rmSync(path.join(ROOT, "dist", "types"), { recursive: true, force: true });
 const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
 execFileSync(process.execPath, [tsc, "-p", path.join(ROOT, "tsconfig.package.json")], { stdio: ["ignore", process.stderr, process.stderr] });
+// The `tripwire` bin (the keeper service), compiled to JavaScript: an installed package runs it without tsx.
+rmSync(path.join(ROOT, "dist", "bin"), { recursive: true, force: true });
+execFileSync(process.execPath, [tsc, "-p", path.join(ROOT, "tsconfig.bin.json")], { stdio: ["ignore", process.stderr, process.stderr] });
 // stderr: `npm pack --json` prints its report on stdout.
-console.error(`build-package: ${count} ABIs in abi/, TypeChain types in dist/types/`);
+console.error(`build-package: ${count} ABIs in abi/, TypeChain types in dist/types/, the tripwire bin in dist/bin/`);

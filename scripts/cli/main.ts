@@ -20,6 +20,7 @@ import {
 import { backtest, backtestHtml, DEFAULT_INTERVAL, openReplay } from "../lib/backtest/run.js";
 import { readLabels, readSeries } from "../lib/backtest/series.js";
 import { InputError, marketFileToJson, readMarketFile } from "../lib/market-file.js";
+import { registerKeeper } from "./keeper-command.js";
 import { registerOps } from "./ops.js";
 import { registerSim } from "./sim.js";
 
@@ -243,17 +244,7 @@ program
 registerOps(program);
 registerSim(program);
 
-program
-  .command("keeper")
-  .description("run the keeper service: keeps the guard's markets fresh and trips them fast (docs/keeper.md)")
-  .requiredOption("--config <file>", "keeper configuration (JSON or YAML)")
-  .option("--check", "validate the configuration and the chain, then exit")
-  .option("--dry-run", "simulate and log, never send")
-  .option("--port <port>", "HTTP port for /health, /ready and /metrics", (v) => Number(v))
-  .action(async (o: { config: string; check?: boolean; dryRun?: boolean; port?: number }) => {
-    const { runKeeper } = await import("../../keeper/main.js");
-    await runKeeper({ ...o, config: resolve(o.config) });
-  });
+registerKeeper(program, userCwd);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 // The npm package, as a protocol would install it: `npm pack`, unpack the tarball into a consumer project with only
 // the package's declared dependencies beside it, and compile a lending contract that inherits the modifier (and a
 // TypeScript file that uses the shipped types) against it.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -143,5 +143,34 @@ describe("npm package", function () {
     execFileSync(process.execPath, [tsc, "-p", consumer], { stdio: ["ignore", "pipe", "pipe"] });
     const printed = execFileSync(process.execPath, [path.join(consumer, "out", "index.js")], { encoding: "utf8" });
     expect(printed.trim()).to.match(/^0x[0-9a-f]{8}$/);
+
+    // The `tripwire` bin, run from the installed package as npm links it: the keeper, and a clear word on the rest.
+    const manifestBin = (JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8")) as { bin?: Record<string, string> }).bin;
+    const binPath = path.join(pkgDir, manifestBin?.tripwire ?? "missing");
+    expect(files).to.include(manifestBin?.tripwire);
+    const run = (args: string[], env: Record<string, string> = {}) => {
+      const r = spawnSync(process.execPath, [binPath, ...args], { cwd: consumer, encoding: "utf8", env: { ...process.env, ...env } });
+      return { status: r.status, out: `${r.stdout}${r.stderr}` };
+    };
+    const help = run(["--help"]);
+    expect(help.status).to.equal(0);
+    expect(help.out).to.match(/keeper \[options\]/);
+    expect(help.out).to.match(/Run in a clone of the Tripwire repository/);
+    const deploy = run(["deploy", "--network", "sepolia"]);
+    expect(deploy.status).to.equal(2);
+    expect(deploy.out).to.match(/"deploy" \(deploy a network's set with Ignition\) runs in a clone of the Tripwire repository/);
+    const missing = run(["keeper", "--config", "keeper.json"]);
+    expect(missing.status).to.equal(2);
+    expect(missing.out).to.match(/keeper\.json: cannot read the keeper configuration/);
+    // A valid file against an endpoint that does not answer: the keeper's own start-up check speaks.
+    writeFileSync(
+      path.join(consumer, "keeper.json"),
+      JSON.stringify({ chainId: 1, rpc: [{ url: "http://127.0.0.1:9", timeoutMs: 500 }], guard: "0x" + "11".repeat(20), signer: { address: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" } }),
+    );
+    const check = run(["keeper", "--config", "keeper.json", "--check"], {
+      KEEPER_PRIVATE_KEY: "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    });
+    expect(check.status, check.out).to.equal(2);
+    expect(check.out).to.match(/rpc: no endpoint answered: check the URLs/);
   });
 });

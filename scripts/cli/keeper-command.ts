@@ -1,0 +1,19 @@
+// The `keeper` command, registered by the repository's CLI (`./tripwire keeper`) and by the npm package's bin
+// (`npx tripwire keeper`): the one command that needs nothing of the repository's Hardhat project.
+import path from "node:path";
+
+import type { Command } from "commander";
+
+export function registerKeeper(program: Command, cwd: string): void {
+  program
+    .command("keeper")
+    .description("run the keeper service: keeps the guard's markets fresh and trips them fast (docs/keeper.md)")
+    .requiredOption("--config <file>", "keeper configuration (JSON or YAML)")
+    .option("--check", "validate the configuration and the chain, then exit")
+    .option("--dry-run", "simulate and log, never send")
+    .option("--port <port>", "HTTP port for /health, /ready and /metrics", (v) => Number(v))
+    .action(async (o: { config: string; check?: boolean; dryRun?: boolean; port?: number }) => {
+      const { runKeeper } = await import("../../keeper/main.js");
+      await runKeeper({ ...o, config: path.resolve(cwd, o.config) });
+    });
+}
