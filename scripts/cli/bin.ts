@@ -6,7 +6,7 @@
 import { Command } from "commander";
 
 import { InputError } from "../lib/market-file.js";
-import { registerKeeper } from "./keeper-command.js";
+import { registerKeeper, runProgram } from "./keeper-command.js";
 
 /** The repository's commands that need its Hardhat project, and what each does. */
 const REPOSITORY_COMMANDS: Record<string, string> = {
@@ -44,12 +44,4 @@ for (const [name, what] of Object.entries(REPOSITORY_COMMANDS)) {
     });
 }
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof InputError) {
-    console.error(`tripwire: ${error.message}`);
-    process.exit(2);
-  }
-  throw error;
-}
+await runProgram(program);

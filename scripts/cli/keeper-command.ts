@@ -1,8 +1,11 @@
 // The `keeper` command, registered by the repository's CLI (`./tripwire keeper`) and by the npm package's bin
-// (`npx tripwire keeper`): the one command that needs nothing of the repository's Hardhat project.
+// (`npx tripwire keeper`): the one command that needs nothing of the repository's Hardhat project. And how both run
+// their program: bad input is one line naming the problem and the fix, exit code 2.
 import path from "node:path";
 
 import type { Command } from "commander";
+
+import { InputError } from "../lib/market-file.js";
 
 export function registerKeeper(program: Command, cwd: string): void {
   program
@@ -16,4 +19,17 @@ export function registerKeeper(program: Command, cwd: string): void {
       const { runKeeper } = await import("../../keeper/main.js");
       await runKeeper({ ...o, config: path.resolve(cwd, o.config) });
     });
+}
+
+/** Parses the command line and runs it; an InputError is printed as one line and exits with 2. */
+export async function runProgram(program: Command): Promise<void> {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    if (error instanceof InputError) {
+      console.error(`tripwire: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
 }

@@ -20,7 +20,7 @@ import {
 import { backtest, backtestHtml, DEFAULT_INTERVAL, openReplay } from "../lib/backtest/run.js";
 import { readLabels, readSeries } from "../lib/backtest/series.js";
 import { InputError, marketFileToJson, readMarketFile } from "../lib/market-file.js";
-import { registerKeeper } from "./keeper-command.js";
+import { registerKeeper, runProgram } from "./keeper-command.js";
 import { registerOps } from "./ops.js";
 import { registerSim } from "./sim.js";
 
@@ -246,12 +246,4 @@ registerSim(program);
 
 registerKeeper(program, userCwd);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof InputError) {
-    console.error(`tripwire: ${error.message}`);
-    process.exit(2);
-  }
-  throw error;
-}
+await runProgram(program);
