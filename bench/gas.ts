@@ -126,6 +126,19 @@ async function main(): Promise<void> {
   measurements["source.chainlink.read"] = await measure(probe, await chainlink.source.getAddress(), read(chainlink.source));
   measurements["source.pyth.read"] = await measure(probe, await pyth.source.getAddress(), read(pyth.source));
   measurements["source.uniswapV3Twap.read"] = await measure(probe, await uni.source.getAddress(), read(uni.source));
+  // The oracles alone, called directly (no adapter): the floor any design that reads these oracles pays. The TWAP
+  // needs observe and slot0 on the same pool: measured apart, each with the pool's account cold, so their sum
+  // counts the cold account twice.
+  const oracle = new ethers.Interface([
+    "function latestRoundData() view returns (uint80, int256, uint256, uint256, uint80)",
+    "function getPriceUnsafe(bytes32) view returns ((int64, uint64, int32, uint256))",
+    "function observe(uint32[]) view returns (int56[], uint160[])",
+    "function slot0() view returns (uint160, int24, uint16, uint16, uint16, uint8, bool)",
+  ]);
+  measurements["oracle.chainlink.latestRoundData"] = await measure(probe, await chainlink.feed.getAddress(), oracle.encodeFunctionData("latestRoundData"));
+  measurements["oracle.pyth.getPriceUnsafe"] = await measure(probe, await pyth.pyth.getAddress(), oracle.encodeFunctionData("getPriceUnsafe", [pyth.id]));
+  measurements["oracle.uniswapV3.observe"] = await measure(probe, uni.poolAddress, oracle.encodeFunctionData("observe", [[TWAP_WINDOW, 0]]));
+  measurements["oracle.uniswapV3.slot0"] = await measure(probe, uni.poolAddress, oracle.encodeFunctionData("slot0"));
 
   // The cached checks on the liquidation path.
   measurements["guard.isLiquidationAllowed"] = await measure(
