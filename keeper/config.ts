@@ -6,7 +6,7 @@ import { isAddress } from "ethers";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
-import { InputError } from "../scripts/lib/market-file.js";
+import { InputError } from "../scripts/lib/errors.js";
 
 const address = z.string().refine(isAddress, "an address: 0x followed by 40 hex digits");
 

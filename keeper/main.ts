@@ -1,7 +1,7 @@
 // Runs the keeper: `./tripwire keeper --config FILE [--check] [--dry-run]`.
 import { pino } from "pino";
 
-import { InputError } from "../scripts/lib/market-file.js";
+import { InputError } from "../scripts/lib/errors.js";
 import { loadKeeperConfig } from "./config.js";
 import { Keeper } from "./service.js";
 

@@ -19,7 +19,7 @@ import {
 import type { Logger as PinoLogger } from "pino";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
-import { InputError } from "../scripts/lib/market-file.js";
+import { InputError } from "../scripts/lib/errors.js";
 import type { KeeperConfig } from "./config.js";
 import { type Head, HeadSubscription } from "./heads.js";
 

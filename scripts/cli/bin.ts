@@ -5,7 +5,7 @@
 // the bin names them and says where they run instead of failing obscurely.
 import { Command } from "commander";
 
-import { InputError } from "../lib/market-file.js";
+import { InputError } from "../lib/errors.js";
 import { registerKeeper, runProgram } from "./keeper-command.js";
 
 /** The repository's commands that need its Hardhat project, and what each does. */

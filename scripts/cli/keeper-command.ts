@@ -5,7 +5,7 @@ import path from "node:path";
 
 import type { Command } from "commander";
 
-import { InputError } from "../lib/market-file.js";
+import { InputError } from "../lib/errors.js";
 
 export function registerKeeper(program: Command, cwd: string): void {
   program

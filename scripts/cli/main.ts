@@ -19,7 +19,8 @@ import {
 } from "../lib/backtest/generate.js";
 import { backtest, backtestHtml, DEFAULT_INTERVAL, openReplay } from "../lib/backtest/run.js";
 import { readLabels, readSeries } from "../lib/backtest/series.js";
-import { InputError, marketFileToJson, readMarketFile } from "../lib/market-file.js";
+import { marketFileToJson, readMarketFile } from "../lib/market-file.js";
+import { InputError } from "../lib/errors.js";
 import { registerKeeper, runProgram } from "./keeper-command.js";
 import { registerOps } from "./ops.js";
 import { registerSim } from "./sim.js";

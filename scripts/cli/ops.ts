@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { encodeBytes32String, getAddress, isAddress } from "ethers";
 import JSON5 from "json5";
 
-import { InputError } from "../lib/market-file.js";
+import { InputError } from "../lib/errors.js";
 import {
   loadDeployment,
   marketStatus,

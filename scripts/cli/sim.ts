@@ -3,7 +3,7 @@ import path from "node:path";
 
 import { type Command, InvalidArgumentError } from "commander";
 
-import { InputError } from "../lib/market-file.js";
+import { InputError } from "../lib/errors.js";
 
 const userCwd = process.env.TRIPWIRE_CWD ?? process.cwd();
 const ROOT = path.resolve(import.meta.dirname, "..", "..");

@@ -7,6 +7,8 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
+import { InputError } from "./errors.js";
+
 export const NO_PRIMARY = 255;
 export const REASON_NAMES = [
   "PRIMARY_INVALID",
@@ -139,10 +141,6 @@ export interface MarketConfigValue {
   maxExtension: number;
 }
 
-/** An error in a user's file, with the file and what to fix. */
-export class InputError extends Error {
-  override name = "InputError";
-}
 
 /** Parses and validates a market file (JSON or YAML). Errors name the file, the field and the bound. */
 export function parseMarketFile(text: string, file: string): MarketFile {

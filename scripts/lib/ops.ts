@@ -10,14 +10,8 @@ import { z } from "zod";
 
 import type { TimelockController, TripwireGuard } from "../../types/ethers-contracts/index.js";
 import { STATUS } from "./fixtures.js";
-import {
-  InputError,
-  type MarketConfigValue,
-  type MarketFile,
-  marketFileSchema,
-  reasonNamesOf,
-  toMarketConfig,
-} from "./market-file.js";
+import { type MarketConfigValue, type MarketFile, marketFileSchema, reasonNamesOf, toMarketConfig } from "./market-file.js";
+import { InputError } from "./errors.js";
 
 export const DEPLOYMENTS_DIR = path.join("deploy", "deployments");
 

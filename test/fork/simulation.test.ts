@@ -10,7 +10,7 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { rpc } from "../../scripts/lib/anvil.js";
-import { InputError } from "../../scripts/lib/market-file.js";
+import { InputError } from "../../scripts/lib/errors.js";
 import { withBrowser } from "../../scripts/lib/report/browser.js";
 import { HONEST_PAUSE_LIMIT, writeReport } from "../../scripts/lib/sim/report.js";
 import { startReplicaChain } from "../../scripts/lib/sim/replica.js";

@@ -8,7 +8,8 @@ import { generate, PRESET_SOURCES, presetMarket, rowsToCsv } from "../../scripts
 import { pokeSchedule, replaySeries, summarize, type Point } from "../../scripts/lib/backtest/replay.js";
 import { parseLabels, parseSeries } from "../../scripts/lib/backtest/series.js";
 import { type Connection, deployGuard, setMarket } from "../../scripts/lib/fixtures.js";
-import { InputError, type MarketFile, parseMarketFile, toMarketConfig } from "../../scripts/lib/market-file.js";
+import { type MarketFile, parseMarketFile, toMarketConfig } from "../../scripts/lib/market-file.js";
+import { InputError } from "../../scripts/lib/errors.js";
 import type { RulesReplay } from "../../types/ethers-contracts/index.js";
 
 const NAMES = ["chainlink", "pyth", "twap"];

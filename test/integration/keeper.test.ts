@@ -16,7 +16,7 @@ import { Keeper } from "../../keeper/service.js";
 import { type Anvil, rpc, startAnvil } from "../../scripts/lib/anvil.js";
 import { defaultMarketConfig, toUnits } from "../../scripts/lib/fixtures.js";
 import { deployLoadWorld, LOAD_KEEPER_KEY } from "../../scripts/lib/keeper-load.js";
-import { InputError } from "../../scripts/lib/market-file.js";
+import { InputError } from "../../scripts/lib/errors.js";
 import {
   ChainlinkSource__factory,
   MockAggregator__factory,

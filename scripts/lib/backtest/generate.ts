@@ -4,7 +4,8 @@
 // pool's spot), plus injected manipulations of each kind the simulation suite covers. Deterministic under a seed.
 import { z } from "zod";
 
-import { InputError, type MarketFileInput } from "../market-file.js";
+import { type MarketFileInput } from "../market-file.js";
+import { InputError } from "../errors.js";
 
 export const MANIPULATION_KINDS = ["feed-glitch", "twap-pump", "pinned", "stale", "all-venues-pump", "slow-drift"] as const;
 export type ManipulationKind = (typeof MANIPULATION_KINDS)[number];

@@ -10,7 +10,7 @@
 // first manipulated liquidation.
 import { readFileSync } from "node:fs";
 
-import { InputError } from "../market-file.js";
+import { InputError } from "../errors.js";
 
 const WAD_DECIMALS = 18;
 

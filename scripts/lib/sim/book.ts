@@ -7,7 +7,7 @@ import path from "node:path";
 
 import { z } from "zod";
 
-import { InputError } from "../market-file.js";
+import { InputError } from "../errors.js";
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an address: 0x followed by 40 hex digits");
 const bytes32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 32-byte id: 0x followed by 64 hex digits");

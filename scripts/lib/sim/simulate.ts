@@ -7,7 +7,7 @@ import path from "node:path";
 import type { Anvil } from "../anvil.js";
 import { rpc } from "../anvil.js";
 import type { Connection } from "../fixtures.js";
-import { InputError } from "../market-file.js";
+import { InputError } from "../errors.js";
 import { type AddressBook, bookForChain, readBook } from "./book.js";
 import { type AnyScenario, type Kind, type ModeResult, Run, runMode, step } from "./engine.js";
 import { buildReplicaFiles, readReplicaBook, REPLICA_DIR, replicaBuilt, startReplicaChain } from "./replica.js";
