@@ -53,7 +53,7 @@ simulate: compile
 ## TypeScript flows on the in-process chain (real Aave and Uniswap bytecode) together. Left out: the tests that run
 ## on anvil or through the command line (keeper, cli, package), which deploy the instrumented bytecode where the
 ## coverage runtime is not.
-COVERAGE_MOCHA := aave backtest example-market guard
+COVERAGE_MOCHA := aave backtest example-market guard sources
 coverage: setup
 	$(HARDHAT) test $(shell find test/unit -name '*.t.sol' | sort) \
 		$(foreach t,$(COVERAGE_MOCHA),test/integration/$(t).test.ts) \
