@@ -289,7 +289,9 @@ export class Keeper {
         this.onWatchdog();
         return;
       }
-      if (this.heads?.connected !== true) await this.poll();
+      // Poll while the subscription is down, and also when it is up but silent for half the watchdog's time (a
+      // socket can stay open while its node stops sending heads).
+      if (this.heads?.connected !== true || Date.now() - this.lastHeadAt > this.cfg.watchdogMs / 2) await this.poll();
     } catch (error) {
       this.logs.blocks.error({ err: String(error).split("\n")[0] }, "cycle failed");
     } finally {

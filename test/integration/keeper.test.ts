@@ -175,6 +175,8 @@ class FaultProxy {
  * new ones: a subscription that goes away and comes back. */
 class TcpProxy {
   refuse = false;
+  /** Keep the connections open but pass nothing from the node to the client: a socket whose node went quiet. */
+  mute = false;
   port = 0;
   private readonly sockets = new Set<Socket>();
   private readonly server: NetServer;
@@ -194,7 +196,9 @@ class TcpProxy {
         });
       }
       client.pipe(upstream);
-      upstream.pipe(client);
+      upstream.on("data", (chunk: Buffer) => {
+        if (!this.mute) client.write(chunk);
+      });
     });
   }
   async start(): Promise<this> {
@@ -486,6 +490,38 @@ describe("keeper", function () {
       }
       expect(new Set(ranges.map((r) => r.block)).size, "no head handled twice").to.equal(ranges.length);
       expect(msgs(lines, "poke sent")).to.have.length(1);
+    } finally {
+      await keeper.stop();
+      await proxy.stop();
+    }
+  });
+
+  it("9. polls when the subscription is open but silent, before the watchdog would fire", async function () {
+    const proxy = await new TcpProxy(w.anvil.port).start();
+    const { log, lines } = logger();
+    let fired = false;
+    const keeper = new Keeper(
+      { ...config(w, dir), ws: `ws://127.0.0.1:${String(proxy.port)}`, pollMs: 50, watchdogMs: 1_000 },
+      log,
+      key(1),
+      () => {
+        fired = true;
+      },
+    );
+    try {
+      await keeper.start();
+      await until(() => msgs(lines, "websocket: subscribed to new heads").length === 1, "the subscription");
+      await rpc(w.anvil.url, "evm_mine");
+      const first = await head(w);
+      await until(() => keeper.handledHead === first, "a head through the subscription");
+      const pollsBefore = msgs(lines, "rpc call failed").length;
+      proxy.mute = true;
+      await rpc(w.anvil.url, "evm_mine");
+      const second = await head(w);
+      await until(() => keeper.handledHead === second, "the head by polling, the socket still open", 5_000);
+      expect(msgs(lines, "websocket: subscription dropped; polling until it is back"), "the socket never closed").to.have.length(0);
+      expect(msgs(lines, "rpc call failed").length).to.equal(pollsBefore);
+      expect(fired, "the watchdog did not fire").to.equal(false);
     } finally {
       await keeper.stop();
       await proxy.stop();
