@@ -234,6 +234,11 @@ export class Keeper {
     throw last instanceof Error ? last : new Error(String(last));
   }
 
+  /** Whether new heads are arriving through the WebSocket subscription now. */
+  get subscribed(): boolean {
+    return this.heads?.connected === true;
+  }
+
   /** The newest block handled so far (-1 before the first). */
   get handledHead(): number {
     return this.lastHead;
