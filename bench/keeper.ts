@@ -8,14 +8,12 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { Writable } from "node:stream";
 
-import { Wallet } from "ethers";
 import { pino } from "pino";
 
-import type { KeeperConfig } from "../keeper/config.js";
 import { Keeper } from "../keeper/service.js";
 import { rpc } from "../scripts/lib/anvil.js";
 import { toUnits } from "../scripts/lib/fixtures.js";
-import { deployLoadWorld, LOAD_KEEPER_KEY } from "../scripts/lib/keeper-load.js";
+import { deployLoadWorld, LOAD_KEEPER_KEY, loadWorldKeeperConfig } from "../scripts/lib/keeper-load.js";
 
 const RESULTS = path.join("bench", "results", "keeper.json");
 const CHAIN_ID = 31_340;
@@ -39,24 +37,10 @@ async function main(): Promise<void> {
   console.log(`listing ${String(MARKETS)} markets through the timelock...`);
   const world = await deployLoadWorld(CHAIN_ID, MARKETS);
   const { anvil, provider, guard, anomalous } = world;
-  const guardAddress = await guard.getAddress();
   const dir = mkdtempSync(path.join(tmpdir(), "tripwire-keeper-bench-"));
   try {
     const sink = new Writable({ write: (_c, _e, cb) => { cb(); } });
-    const cfg: KeeperConfig = {
-        chainId: CHAIN_ID,
-        rpc: [{ url: anvil.url, weight: 2, timeoutMs: 30_000 }, { url: anvil.url, weight: 1, timeoutMs: 30_000 }],
-        guard: guardAddress,
-        markets: "all",
-        signer: { address: new Wallet(LOAD_KEEPER_KEY).address, keyEnv: "UNUSED" },
-        gas: { maxFeeGwei: 200, priorityFeeGwei: 1, bumpPercent: 20, bumpAfterBlocks: 3 },
-        confirmations: 1,
-        pollMs: 1000,
-        watchdogMs: 60_000,
-        stateFile: path.join(dir, "state.json"),
-        port: 0,
-        dryRun: false,
-    };
+    const cfg = await loadWorldKeeperConfig(world, CHAIN_ID, dir);
     const keeper = new Keeper(cfg, pino({ level: "info" }, sink), LOAD_KEEPER_KEY);
     await keeper.check();
     // Steady blocks: each handled as the service does (the head read, then the cycle).

@@ -1,7 +1,11 @@
 // A guard with many markets on a local anvil chain, for the keeper's load test and its bench: 1,000 markets listed
 // through the timelock in batches, all poked once, three shared sources and one market with a primary of its own
 // (the one an anomaly is injected into).
+import path from "node:path";
+
 import { AbiCoder, JsonRpcProvider, Wallet, ZeroHash } from "ethers";
+
+import type { KeeperConfig } from "../../keeper/config.js";
 
 import {
   ChainlinkSource__factory,
@@ -34,6 +38,29 @@ export interface LoadWorld {
   /** The governor's next nonce, for transactions after set-up. */
   next(): { nonce: number };
   close(): Promise<void>;
+}
+
+/** A keeper configuration for the load world: two endpoints on its chain, every market, the keeper key; state in
+ * `dir`. `overrides` win. */
+export async function loadWorldKeeperConfig(world: LoadWorld, chainId: number, dir: string, overrides: Partial<KeeperConfig> = {}): Promise<KeeperConfig> {
+  return {
+    chainId,
+    rpc: [
+      { url: world.anvil.url, weight: 2, timeoutMs: 30_000 },
+      { url: world.anvil.url, weight: 1, timeoutMs: 30_000 },
+    ],
+    guard: await world.guard.getAddress(),
+    markets: "all",
+    signer: { address: new Wallet(LOAD_KEEPER_KEY).address, keyEnv: "UNUSED" },
+    gas: { maxFeeGwei: 200, priorityFeeGwei: 1, bumpPercent: 20, bumpAfterBlocks: 3 },
+    confirmations: 1,
+    pollMs: 1_000,
+    watchdogMs: 60_000,
+    stateFile: path.join(dir, "state.json"),
+    port: 0,
+    dryRun: false,
+    ...overrides,
+  };
 }
 
 export async function deployLoadWorld(chainId: number, markets: number): Promise<LoadWorld> {

@@ -15,7 +15,7 @@ import { loadKeeperConfig, type KeeperConfig } from "../../keeper/config.js";
 import { Keeper } from "../../keeper/service.js";
 import { type Anvil, rpc, startAnvil } from "../../scripts/lib/anvil.js";
 import { defaultMarketConfig, toUnits } from "../../scripts/lib/fixtures.js";
-import { deployLoadWorld, LOAD_KEEPER_KEY } from "../../scripts/lib/keeper-load.js";
+import { deployLoadWorld, LOAD_KEEPER_KEY, loadWorldKeeperConfig } from "../../scripts/lib/keeper-load.js";
 import { InputError } from "../../scripts/lib/errors.js";
 import {
   ChainlinkSource__factory,
@@ -591,28 +591,12 @@ describe("keeper under load", function () {
     const world = await deployLoadWorld(CHAIN_ID + 2, 1000);
     const dir = mkdtempSync(path.join(tmpdir(), "tripwire-keeper-load-"));
     const { log, lines } = logger();
-    const keeper = new Keeper(
-      {
-        chainId: CHAIN_ID + 2,
-        rpc: [
-          { url: world.anvil.url, weight: 2, timeoutMs: 30_000 },
-          { url: world.anvil.url, weight: 1, timeoutMs: 30_000 },
-        ],
-        ws: world.anvil.url.replace("http", "ws"),
-        guard: await world.guard.getAddress(),
-        markets: "all",
-        signer: { address: new Wallet(LOAD_KEEPER_KEY).address, keyEnv: "UNUSED" },
-        gas: { maxFeeGwei: 200, priorityFeeGwei: 1, bumpPercent: 20, bumpAfterBlocks: 3 },
-        confirmations: 1,
-        pollMs: 60_000,
-        watchdogMs: 120_000,
-        stateFile: path.join(dir, "state.json"),
-        port: 0,
-        dryRun: false,
-      },
-      log,
-      LOAD_KEEPER_KEY,
-    );
+    const cfg = await loadWorldKeeperConfig(world, CHAIN_ID + 2, dir, {
+      ws: world.anvil.url.replace("http", "ws"),
+      pollMs: 60_000,
+      watchdogMs: 120_000,
+    });
+    const keeper = new Keeper(cfg, log, LOAD_KEEPER_KEY);
     try {
       await keeper.start();
       await until(() => keeper.handledHead >= 0, "the first block", 30_000);

@@ -206,15 +206,7 @@ contract SimulationTest is GuardTestBase {
         ScenarioDriver driver = new ScenarioDriver();
         vm.prank(makeAddr("stranger"));
         vm.expectRevert(abi.encodeWithSelector(ScenarioDriver.ScenarioDriverNotOperator.selector, makeAddr("stranger")));
-        driver.step(
-            IPoolActor(address(0)),
-            new ScenarioDriver.PoolMove[](0),
-            new ScenarioDriver.FeedReport[](0),
-            IPythUpdate(address(0)),
-            new bytes[](0),
-            ITripwireGuard(address(0)),
-            new address[](0)
-        );
+        _pokeOnly(driver, ITripwireGuard(address(0)), new address[](0));
     }
 
     function test_step_movesPoolsReportsPublishesAndPokes() public {
@@ -257,13 +249,18 @@ contract SimulationTest is GuardTestBase {
         assets[0] = makeAddr("unlisted");
         vm.expectEmit(address(driver));
         emit ScenarioDriver.PokeFailed(abi.encodeWithSelector(ITripwireGuard.GuardUnknownMarket.selector, assets[0]));
+        _pokeOnly(driver, guard, assets);
+    }
+
+    /// @dev A step that moves nothing and only pokes `assets` on `target`.
+    function _pokeOnly(ScenarioDriver driver, ITripwireGuard target, address[] memory assets) internal {
         driver.step(
             IPoolActor(address(0)),
             new ScenarioDriver.PoolMove[](0),
             new ScenarioDriver.FeedReport[](0),
             IPythUpdate(address(0)),
             new bytes[](0),
-            guard,
+            target,
             assets
         );
     }
