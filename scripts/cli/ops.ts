@@ -8,9 +8,9 @@ import { encodeBytes32String, getAddress, isAddress } from "ethers";
 import JSON5 from "json5";
 
 import { InputError } from "../lib/errors.js";
+import { printStatus } from "../lib/status.js";
 import {
   loadDeployment,
-  marketStatus,
   opState,
   planListeners,
   planMarkets,
@@ -193,19 +193,7 @@ export function registerOps(program: Command): void {
     .option("--json", "machine-readable output")
     .action(async (o: { network: string; guard?: string; timelock?: string; json?: boolean }) => {
       const c = await context(o);
-      const rows = await Promise.all((await c.guard.markets()).map((a) => marketStatus(c.ethers, c.guard, a)));
-      if (o.json === true) {
-        console.log(JSON.stringify({ chainId: c.chainId, guard: await c.guard.getAddress(), markets: rows }, null, 2));
-        return;
-      }
-      console.log(`guard ${await c.guard.getAddress()} on chain ${String(c.chainId)}: ${String(rows.length)} market(s)`);
-      for (const r of rows) {
-        console.log(
-          `${r.asset}  liquidations ${r.liquidationAllowed ? "allowed" : "PAUSED"} (${r.liquidation}), borrows ${r.borrowAllowed ? "allowed" : "PAUSED"} (${r.borrow})` +
-            `\n  reasons: ${r.reasons.join(" ") || "none"}; band ${r.bandLow ?? "?"} .. ${r.bandHigh ?? "?"}; evaluated ${time(r.evaluatedAt)}` +
-            (r.expiresAt === null ? "" : `; paused ${String(r.pausedSeconds)} s, expires ${time(r.expiresAt)}`),
-        );
-      }
+      await printStatus(c.ethers.provider, c.guard, c.chainId, o.json === true);
     });
 
   const markets = program.command("markets").description("apply a declarative markets file through the timelock");

@@ -27,7 +27,7 @@ export const NO_PRIMARY = 255;
 
 /** Reason bits of RulesLib, by name, in bit order. */
 export const REASONS = REASON_NAMES;
-export const STATUS = ["UNLISTED", "NORMAL", "TRIPPED", "RECOVERING", "EXPIRED"] as const;
+export { STATUS } from "./status.js";
 
 export function reasonNames(mask: bigint | number): string[] {
   return reasonNamesOf(Number(mask));

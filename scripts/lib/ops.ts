@@ -9,8 +9,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
 import type { TimelockController, TripwireGuard } from "../../types/ethers-contracts/index.js";
-import { STATUS } from "./fixtures.js";
-import { type MarketConfigValue, type MarketFile, marketFileSchema, reasonNamesOf, toMarketConfig } from "./market-file.js";
+import { type MarketConfigValue, type MarketFile, marketFileSchema, toMarketConfig } from "./market-file.js";
 import { InputError } from "./errors.js";
 
 export const DEPLOYMENTS_DIR = path.join("deploy", "deployments");
@@ -194,43 +193,6 @@ export async function opState(timelock: TimelockController, id: string): Promise
   if (ts === 0) return { state: "unscheduled", eta: null };
   if (ts === 1) return { state: "done", eta: null };
   return { state: (await timelock.isOperationReady(id)) ? "ready" : "waiting", eta: ts };
-}
-
-export interface MarketStatus {
-  asset: string;
-  liquidation: string;
-  borrow: string;
-  liquidationAllowed: boolean;
-  borrowAllowed: boolean;
-  reasons: string[];
-  bandLow: string | null;
-  bandHigh: string | null;
-  evaluatedAt: number;
-  pausedSeconds: number;
-  expiresAt: number | null;
-}
-
-const UNKNOWN_BAND = (1n << 128n) - 1n;
-const fmtWad = (x: bigint): string => (Number(x / 10n ** 12n) / 1e6).toString();
-
-export async function marketStatus(ethers: HardhatEthers, guard: TripwireGuard, asset: string): Promise<MarketStatus> {
-  const s = await guard.marketState(asset);
-  const now = (await ethers.provider.getBlock("latest"))?.timestamp ?? 0;
-  const liqStatus = Number(s.liquidation.status);
-  const live = liqStatus === 2 || liqStatus === 3;
-  return {
-    asset,
-    liquidation: STATUS[liqStatus] ?? String(liqStatus),
-    borrow: STATUS[Number(s.borrow.status)] ?? String(s.borrow.status),
-    liquidationAllowed: await guard.isLiquidationAllowed(asset),
-    borrowAllowed: await guard.isBorrowAllowed(asset),
-    reasons: reasonNamesOf(Number(s.reasons)),
-    bandLow: s.bandHigh === UNKNOWN_BAND ? null : fmtWad(s.bandLow),
-    bandHigh: s.bandHigh === UNKNOWN_BAND ? null : fmtWad(s.bandHigh),
-    evaluatedAt: Number(s.evaluatedAt),
-    pausedSeconds: live ? Math.max(0, now - Number(s.liquidation.since)) : 0,
-    expiresAt: live ? Number(s.liquidation.expiresAt) : null,
-  };
 }
 
 /** The account to sign with: `from` when given (one of the network's accounts), else the first. */

@@ -1,7 +1,7 @@
 // The npm package, as a protocol would install it: `npm pack`, unpack the tarball into a consumer project with only
 // the package's declared dependencies beside it, and compile a lending contract that inherits the modifier (and a
 // TypeScript file that uses the shipped types) against it.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -9,7 +9,24 @@ import path from "node:path";
 
 import { expect } from "chai";
 
+import { deployLoadWorld } from "../../scripts/lib/keeper-load.js";
+
 const require = createRequire(import.meta.url);
+const STATUS_CHAIN_ID = 31_341;
+
+/** Runs a command without blocking the event loop (the chain it talks to is served by this process's children). */
+function spawnAsync(cmd: string, args: string[], cwd: string): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.once("error", reject);
+    child.once("close", (status) => {
+      resolve({ status, out });
+    });
+  });
+}
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 
 interface PackReport {
@@ -67,7 +84,7 @@ describe("npm package", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("packs the sources, ABIs and types, and a consumer compiles against the tarball alone", function () {
+  it("packs the sources, ABIs and types, and a consumer compiles against the tarball alone", async function () {
     const out = execFileSync("npm", ["pack", "--json", "--pack-destination", dir], {
       cwd: ROOT,
       encoding: "utf8",
@@ -172,5 +189,23 @@ describe("npm package", function () {
     });
     expect(check.status, check.out).to.equal(2);
     expect(check.out).to.match(/rpc: no endpoint answered: check the URLs/);
+
+    // status over a plain RPC endpoint: a guard with one market on a local chain.
+    const world = await deployLoadWorld(STATUS_CHAIN_ID, 1);
+    try {
+      const guard = await world.guard.getAddress();
+      const status = spawnAsync(process.execPath, [binPath, "status", "--rpc", world.anvil.url, "--guard", guard, "--json"], consumer);
+      const shown = await status;
+      expect(shown.status, shown.out).to.equal(0);
+      const parsed = JSON.parse(shown.out) as { chainId: number; guard: string; markets: { asset: string; liquidation: string; liquidationAllowed: boolean }[] };
+      expect(parsed.chainId).to.equal(STATUS_CHAIN_ID);
+      expect(parsed.guard).to.equal(guard);
+      expect(parsed.markets.map((m) => [m.asset.toLowerCase(), m.liquidation, m.liquidationAllowed])).to.deep.equal([[world.anomalous.toLowerCase(), "NORMAL", true]]);
+      const noGuard = await spawnAsync(process.execPath, [binPath, "status", "--rpc", world.anvil.url, "--guard", "0x" + "22".repeat(20)], consumer);
+      expect(noGuard.status).to.equal(2);
+      expect(noGuard.out).to.match(/--guard: no contract at 0x2222222222222222222222222222222222222222 on chain 31341/);
+    } finally {
+      await world.close();
+    }
   });
 });
