@@ -82,6 +82,12 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
 }
 
+/** No response cache (ethers caches identical requests for 250 ms by default): a nonce or a receipt read twice must
+ * be read twice. */
+function httpProvider(url: string, network: Network): JsonRpcProvider {
+  return new JsonRpcProvider(url, network, { staticNetwork: network, batchMaxCount: 1, cacheTimeout: -1 });
+}
+
 export class Keeper {
   readonly registry = new Registry();
   private readonly endpoints: Endpoint[];
@@ -151,7 +157,7 @@ export class Keeper {
       .sort((a, b) => b.weight - a.weight)
       // No response cache (ethers caches identical requests for 250 ms by default): a nonce or a receipt read twice
       // must be read twice.
-      .map((r) => ({ ...r, provider: new JsonRpcProvider(r.url, network, { staticNetwork: network, batchMaxCount: 1, cacheTimeout: -1 }) }));
+      .map((r) => ({ ...r, provider: httpProvider(r.url, network) }));
     this.wallet = new Wallet(privateKey);
     this.logs = {
       rpc: log.child({ component: "rpc" }),
@@ -163,7 +169,7 @@ export class Keeper {
     if (cfg.privateRpc !== undefined) {
       this.private = {
         ...cfg.privateRpc,
-        provider: new JsonRpcProvider(cfg.privateRpc.url, network, { staticNetwork: network, batchMaxCount: 1, cacheTimeout: -1 }),
+        provider: httpProvider(cfg.privateRpc.url, network),
       };
     }
     if (cfg.ws !== undefined) {

@@ -1,6 +1,7 @@
 // Builds what the npm package ships besides the Solidity sources: one ABI file per public contract (abi/), the
-// TypeChain types compiled to JavaScript and declarations (dist/types/), and the `tripwire` bin (dist/bin/). Runs before `npm pack` and `npm publish`
-// (the `prepack` script); needs `hardhat compile` to have run (it writes artifacts/ and types/).
+// TypeChain types compiled to JavaScript and declarations (dist/types/), and the `tripwire` bin (dist/bin/). Runs
+// before `npm pack` and `npm publish` (the `prepack` script); needs `hardhat compile` to have run (it writes
+// artifacts/ and types/).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -48,7 +49,7 @@ if (count === 0) fail("no ABIs found under artifacts/contracts");
 rmSync(path.join(ROOT, "dist", "types"), { recursive: true, force: true });
 const tsc = path.join(ROOT, "node_modules", "typescript", "bin", "tsc");
 execFileSync(process.execPath, [tsc, "-p", path.join(ROOT, "tsconfig.package.json")], { stdio: ["ignore", process.stderr, process.stderr] });
-// The `tripwire` bin (the keeper service), compiled to JavaScript: an installed package runs it without tsx.
+// The `tripwire` bin (keeper and status), compiled to JavaScript: an installed package runs it without tsx.
 rmSync(path.join(ROOT, "dist", "bin"), { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, "-p", path.join(ROOT, "tsconfig.bin.json")], { stdio: ["ignore", process.stderr, process.stderr] });
 // stderr: `npm pack --json` prints its report on stdout.

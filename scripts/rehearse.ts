@@ -10,7 +10,7 @@ import path from "node:path";
 
 import JSON5 from "json5";
 
-import { startAnvil } from "./lib/anvil.js";
+import { ANVIL_KEYS, startAnvil } from "./lib/anvil.js";
 import type { Connection } from "./lib/fixtures.js";
 import type { TripwireGuard } from "../types/ethers-contracts/index.js";
 
@@ -198,7 +198,7 @@ async function rehearseKeeper(
 ): Promise<void> {
   const { ethers } = conn;
   // Anvil's third development account: the keeper's own key, not governance's nor the guardian's.
-  const keeperKey = "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
+  const keeperKey = ANVIL_KEYS[2];
   const keeperAddress = new ethers.Wallet(keeperKey).address;
   const configFile = path.join(dir, "keeper.json");
   const stateFile = path.join(dir, "keeper-state.json");

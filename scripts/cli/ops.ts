@@ -8,7 +8,7 @@ import { encodeBytes32String, getAddress, isAddress } from "ethers";
 import JSON5 from "json5";
 
 import { InputError } from "../lib/errors.js";
-import { printStatus } from "../lib/status.js";
+import { formatTime, printStatus } from "../lib/status.js";
 import {
   loadDeployment,
   opState,
@@ -111,7 +111,7 @@ async function context(o: { network: string; guard?: string; timelock?: string }
   return { ethers, guard, timelock, chainId };
 }
 
-const time = (t: number | null): string => (t === null || t === 0 ? "—" : new Date(t * 1000).toISOString().replace(".000Z", "Z"));
+const time = formatTime;
 
 function net(cmd: Command): Command {
   return cmd

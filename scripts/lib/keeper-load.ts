@@ -1,6 +1,6 @@
-// A guard with many markets on a local anvil chain, for the keeper's load test and its bench: 1,000 markets listed
-// through the timelock in batches, all poked once, three shared sources and one market with a primary of its own
-// (the one an anomaly is injected into).
+// A guard with N markets on a local anvil chain, for the keeper's tests (one market), its load test and its bench
+// (1,000): markets listed through the timelock in batches, all poked once, three shared sources and one market with a
+// primary of its own (the one an anomaly is injected into).
 import path from "node:path";
 
 import { AbiCoder, JsonRpcProvider, Wallet, ZeroHash } from "ethers";
@@ -15,12 +15,12 @@ import {
   type MockAggregator,
   type TripwireGuard,
 } from "../../types/ethers-contracts/index.js";
-import { type Anvil, rpc, startAnvil } from "./anvil.js";
+import { type Anvil, ANVIL_KEYS, rpc, startAnvil } from "./anvil.js";
 import { defaultMarketConfig, toUnits } from "./fixtures.js";
 
 /** Anvil's first two development keys: the governor and the keeper. */
-export const LOAD_GOV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
-export const LOAD_KEEPER_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+export const LOAD_GOV_KEY = ANVIL_KEYS[0];
+export const LOAD_KEEPER_KEY = ANVIL_KEYS[1];
 const LIST_BATCH = 50;
 const POKE_BATCH = 100;
 const DELAY = 3600;

@@ -50,7 +50,9 @@ export async function marketStatus(clock: BlockClock, guard: TripwireGuard, asse
   };
 }
 
-const time = (t: number | null): string => (t === null || t === 0 ? "—" : new Date(t * 1000).toISOString().replace(".000Z", "Z"));
+/** A unix time as ISO 8601 UTC to the second, or a dash when there is none. */
+export const formatTime = (t: number | null): string => (t === null || t === 0 ? "—" : new Date(t * 1000).toISOString().replace(".000Z", "Z"));
+const time = formatTime;
 
 /** Every market of `guard`, printed as a readable table or as JSON. */
 export async function printStatus(clock: BlockClock, guard: TripwireGuard, chainId: number, json: boolean): Promise<void> {

@@ -13,30 +13,16 @@ import { pino } from "pino";
 
 import { loadKeeperConfig, type KeeperConfig } from "../../keeper/config.js";
 import { Keeper } from "../../keeper/service.js";
-import { type Anvil, rpc, startAnvil } from "../../scripts/lib/anvil.js";
-import { defaultMarketConfig, toUnits } from "../../scripts/lib/fixtures.js";
+import { type Anvil, ANVIL_KEYS, rpc } from "../../scripts/lib/anvil.js";
+import { toUnits } from "../../scripts/lib/fixtures.js";
 import { deployLoadWorld, LOAD_KEEPER_KEY, loadWorldKeeperConfig } from "../../scripts/lib/keeper-load.js";
 import { InputError } from "../../scripts/lib/errors.js";
-import {
-  ChainlinkSource__factory,
-  MockAggregator__factory,
-  TimelockController__factory,
-  TripwireGuard__factory,
-  type MockAggregator,
-  type TripwireGuard,
-} from "../../types/ethers-contracts/index.js";
+import type { MockAggregator, TripwireGuard } from "../../types/ethers-contracts/index.js";
 
 const CHAIN_ID = 31_339;
 // Anvil's development keys: 0 governs, 1 and 2 are keepers, 3 is "someone else".
-const KEYS = [
-  "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
-  "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
-  "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
-  "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
-];
-
 function key(i: number): string {
-  const k = KEYS[i];
+  const k = ANVIL_KEYS[i];
   if (k === undefined) throw new Error(`no development key ${String(i)}`);
   return k;
 }
@@ -49,31 +35,11 @@ interface World {
   asset: string;
 }
 
+/** One market, its own primary feed (the one the tests glitch) and two shared secondaries, listed through the
+ * timelock and poked once. */
 async function deployWorld(): Promise<World> {
-  const anvil = await startAnvil(CHAIN_ID);
-  const provider = new JsonRpcProvider(anvil.url, CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
-  const gov = new Wallet(key(0), provider);
-  let nonce = await provider.getTransactionCount(gov.address);
-  const next = () => ({ nonce: nonce++ });
-  const timelock = await new TimelockController__factory(gov).deploy(3600, [gov.address], [gov.address], gov.address, next());
-  const guard = await new TripwireGuard__factory(gov).deploy(await timelock.getAddress(), gov.address, "0x0000000000000000000000000000000000000000", 0, next());
-  const feeds: MockAggregator[] = [];
-  const sources: string[] = [];
-  for (let i = 0; i < 3; i++) {
-    const feed = await new MockAggregator__factory(gov).deploy(8, toUnits(2000, 8), next());
-    const source = await new ChainlinkSource__factory(gov).deploy(await feed.getAddress(), 0, 0, `feed ${String(i)}`, next());
-    feeds.push(feed);
-    sources.push(await source.getAddress());
-  }
-  const asset = Wallet.createRandom().address;
-  const data = guard.interface.encodeFunctionData("setMarket", [asset, defaultMarketConfig(sources, 0)]);
-  const salt = "0x" + "11".repeat(32);
-  await (await timelock.schedule(await guard.getAddress(), 0, data, "0x" + "00".repeat(32), salt, 3600, next())).wait();
-  await rpc(anvil.url, "evm_increaseTime", [3600]);
-  await (await timelock.execute(await guard.getAddress(), 0, data, "0x" + "00".repeat(32), salt, next())).wait();
-  for (const f of feeds) await (await f.setAnswer(toUnits(2000, 8), next())).wait();
-  await (await guard.poke(asset, next())).wait();
-  return { anvil, provider, guard, feeds, asset };
+  const world = await deployLoadWorld(CHAIN_ID, 1);
+  return { anvil: world.anvil, provider: world.provider, guard: world.guard, feeds: [world.anomalousFeed], asset: world.anomalous };
 }
 
 function config(w: World, dir: string, overrides: Partial<KeeperConfig> = {}, signer = 1): KeeperConfig {

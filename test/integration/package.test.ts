@@ -9,7 +9,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { deployLoadWorld } from "../../scripts/lib/keeper-load.js";
+import { deployLoadWorld, LOAD_KEEPER_KEY } from "../../scripts/lib/keeper-load.js";
 
 const require = createRequire(import.meta.url);
 const STATUS_CHAIN_ID = 31_341;
@@ -185,7 +185,7 @@ describe("npm package", function () {
       JSON.stringify({ chainId: 1, rpc: [{ url: "http://127.0.0.1:9", timeoutMs: 500 }], guard: "0x" + "11".repeat(20), signer: { address: "0x70997970C51812dc3A010C7d01b50e0d17dc79C8" } }),
     );
     const check = run(["keeper", "--config", "keeper.json", "--check"], {
-      KEEPER_PRIVATE_KEY: "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+      KEEPER_PRIVATE_KEY: LOAD_KEEPER_KEY,
     });
     expect(check.status, check.out).to.equal(2);
     expect(check.out).to.match(/rpc: no endpoint answered: check the URLs/);

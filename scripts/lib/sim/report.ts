@@ -78,6 +78,9 @@ const FIGURES: [string, (m: ModeResult) => string][] = [
   ["debt liquidated", (m) => usd(m.liquidatedDebtUsd)],
 ];
 
+/** The most an honest market may pause liquidations: a few minutes. */
+export const HONEST_PAUSE_LIMIT = 5 * 60;
+
 /** The verdict on one scenario, by the fork suite's own criteria. */
 export function verdict(s: ScenarioResult): { ok: boolean; why: string } {
   const a = s.withoutGuard;
@@ -96,9 +99,6 @@ export function verdict(s: ScenarioResult): { ok: boolean; why: string } {
   }
   return { ok: true, why: `${String(b.liquidationsExecuted)}/${String(a.liquidationsExecuted)} liquidations executed` };
 }
-
-/** The most an honest market may pause liquidations: a few minutes. */
-export const HONEST_PAUSE_LIMIT = 5 * 60;
 
 export async function renderHtml(report: SimulationReport, maxDeviationBps = 300): Promise<string> {
   const summary = table(

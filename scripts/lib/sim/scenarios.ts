@@ -5,6 +5,7 @@
 import type { UniswapV3Actor } from "../../../types/ethers-contracts/index.js";
 import { sqrtPriceX96, toUnits } from "../fixtures.js";
 import type { AnyScenario, Quotes, Run, Scenario } from "./engine.js";
+import { fund } from "./world.js";
 
 const P0 = 2000;
 const MIN = 60;
@@ -209,7 +210,6 @@ export const SCENARIOS: AnyScenario[] = [
         const who = await w.conn.ethers.getImpersonatedSigner(user);
         await w.conn.networkHelpers.impersonateAccount(user);
         const amount = toUnits(5, w.decimals.WETH);
-        const { fund } = await import("./world.js");
         await fund(w, "WETH", user, amount);
         await (await w.tokens.WETH.connect(who).approve(w.aave.poolAddress, amount)).wait();
         await (await w.aave.pool.connect(who).supply(w.addresses.WETH, amount, user, 0)).wait();

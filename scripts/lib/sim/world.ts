@@ -18,9 +18,10 @@ import type { RulesLib } from "../../../types/ethers-contracts/contracts/Tripwir
 import { aaveArtifact, type AavePool } from "../aave.js";
 import { type Connection, GOVERNANCE_DELAY, toUnits, uniswapArtifact, type UniswapV3PoolContract } from "../fixtures.js";
 import { type MarketFileInput, marketFileSchema, type SOURCE_KINDS, toMarketConfig } from "../market-file.js";
+import type { AddressBook } from "./book.js";
+import { REPLICA_MARKET } from "./replica.js";
 
 type SourceKind = (typeof SOURCE_KINDS)[number];
-import type { AddressBook } from "./book.js";
 
 type Tx = Promise<ContractTransactionResponse>;
 export type Asset = "WETH" | "USDC";
@@ -359,18 +360,14 @@ export async function installWorld(conn: Connection, book: AddressBook, opts: In
   };
 }
 
-/** Health factors of the positions opened on a chain whose book lists no borrowers (a real chain's fork): the
- * replica's spread, so that every scenario finds the same kind of book. */
-const OPENED_HEALTH_FACTORS = [1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5, 1.65, 1.8, 2.0];
-const OPENED_COLLATERAL_WETH = 10;
-
-/** Opens positions (WETH collateral, USDC debt) at a spread of health factors, at Aave's current prices, when the
- * book lists no borrowers; returns the borrowers either way. */
+/** Opens positions (WETH collateral, USDC debt) at the replica's spread of health factors and collateral, at Aave's
+ * current prices, when the book lists no borrowers (a real chain's fork), so that every scenario finds the same kind
+ * of book; returns the borrowers either way. */
 export async function ensureBorrowers(w: SimWorld): Promise<string[]> {
   if (w.borrowers.length > 0) return w.borrowers;
-  const collateral = toUnits(OPENED_COLLATERAL_WETH, w.decimals.WETH);
+  const collateral = toUnits(REPLICA_MARKET.borrowerWeth, w.decimals.WETH);
   const opened: string[] = [];
-  for (const [i, hf] of OPENED_HEALTH_FACTORS.entries()) {
+  for (const [i, hf] of REPLICA_MARKET.healthFactors.entries()) {
     // Fresh addresses of our own (impersonated), so that no account with a position of its own is reused.
     const who = await impersonate(w.conn, getAddress(dataSlice(id(`tripwire.simulation.borrower.${String(i)}`), 12)));
     await fund(w, "WETH", who.address, collateral);
