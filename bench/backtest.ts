@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import { network } from "hardhat";
 
 import { generate, PRESET_SOURCES, presetMarket, rowsToCsv } from "../scripts/lib/backtest/generate.js";
-import { replaySeries } from "../scripts/lib/backtest/replay.js";
+import { gasPerPoke, replaySeries } from "../scripts/lib/backtest/replay.js";
 import { parseSeries } from "../scripts/lib/backtest/series.js";
 import { parseMarketFile } from "../scripts/lib/market-file.js";
 
@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     "backtest.pokesPerSecond": Math.round(pokes / seconds),
     observations: series.observations.length,
     pokes,
+    gasPerPoke: await gasPerPoke(replay, market, series, 12),
     secondsMedianOf3: Number(seconds.toFixed(3)),
     target: { "backtest.observationsPerSecond >= 10000": series.observations.length / seconds >= 10_000 },
   };

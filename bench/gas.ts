@@ -4,7 +4,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import path from "node:path";
 
-import { ContractFactory, type InterfaceAbi } from "ethers";
+import { ContractFactory, type ContractTransactionReceipt, type InterfaceAbi } from "ethers";
 import { network } from "hardhat";
 
 import {
@@ -35,18 +35,29 @@ const require = createRequire(import.meta.url);
 const RESULTS = path.join("bench", "results", "gas.json");
 const TWAP_WINDOW = 1800;
 
-async function measure(probe: GasProbe, target: string, data: string): Promise<number> {
-  // An explicit limit: an estimate only finds the least gas at which the probe itself succeeds.
-  const receipt = await (await probe.measure(target, data, { gasLimit: 5_000_000n })).wait();
+/** The figure of the probe's `Measured` event in a receipt; a failed measured call is an error. */
+function measuredGas(probe: GasProbe, receipt: ContractTransactionReceipt | null, what: string): number {
   if (receipt === null) throw new Error("no receipt for the probe transaction");
   for (const log of receipt.logs) {
     const parsed = probe.interface.parseLog(log);
     if (parsed?.name === "Measured") {
-      if (parsed.args.ok !== true) throw new Error(`the measured call to ${target} reverted`);
+      if (parsed.args.ok !== true) throw new Error(`the measured call to ${what} reverted`);
       return Number(parsed.args.gasUsed);
     }
   }
   throw new Error("the probe emitted no measurement");
+}
+
+// An explicit limit: an estimate only finds the least gas at which the probe itself succeeds.
+const PROBE_GAS = { gasLimit: 5_000_000n };
+
+async function measure(probe: GasProbe, target: string, data: string): Promise<number> {
+  return measuredGas(probe, await (await probe.measure(target, data, PROBE_GAS)).wait(), target);
+}
+
+async function measureBatch(probe: GasProbe, calls: readonly (readonly [string, string])[]): Promise<number> {
+  const tx = await probe.measureBatch(calls.map((c) => c[0]), calls.map((c) => c[1]), PROBE_GAS);
+  return measuredGas(probe, await tx.wait(), calls.map((c) => c[0]).join(", "));
 }
 
 async function main(): Promise<void> {
@@ -139,6 +150,14 @@ async function main(): Promise<void> {
   measurements["oracle.pyth.getPriceUnsafe"] = await measure(probe, await pyth.pyth.getAddress(), oracle.encodeFunctionData("getPriceUnsafe", [pyth.id]));
   measurements["oracle.uniswapV3.observe"] = await measure(probe, uni.poolAddress, oracle.encodeFunctionData("observe", [[TWAP_WINDOW, 0]]));
   measurements["oracle.uniswapV3.slot0"] = await measure(probe, uni.poolAddress, oracle.encodeFunctionData("slot0"));
+  // The floor: the three oracles read once each, in one frame, as any contract reading them must (the pool's account
+  // and slot0 warm for the second pool call). Includes the probe's loop over the calls, a few hundred gas.
+  measurements["oracle.chainlink+pyth+twap"] = await measureBatch(probe, [
+    [await chainlink.feed.getAddress(), oracle.encodeFunctionData("latestRoundData")],
+    [await pyth.pyth.getAddress(), oracle.encodeFunctionData("getPriceUnsafe", [pyth.id])],
+    [uni.poolAddress, oracle.encodeFunctionData("observe", [[TWAP_WINDOW, 0]])],
+    [uni.poolAddress, oracle.encodeFunctionData("slot0")],
+  ]);
 
   // The cached checks on the liquidation path.
   measurements["guard.isLiquidationAllowed"] = await measure(

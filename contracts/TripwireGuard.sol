@@ -9,6 +9,7 @@ import {ITripwireGuard} from "./interfaces/ITripwireGuard.sol";
 import {ITripwireListener} from "./interfaces/ITripwireListener.sol";
 import {IAutomationCompatible} from "./interfaces/external/IAutomationCompatible.sol";
 import {IAggregatorV3} from "./interfaces/external/IAggregatorV3.sol";
+import {ConfigCodecLib} from "./libraries/ConfigCodecLib.sol";
 import {ConfigStoreLib} from "./libraries/ConfigStoreLib.sol";
 import {RoundDataLib} from "./libraries/RoundDataLib.sol";
 import {RulesLib} from "./libraries/RulesLib.sol";
@@ -17,9 +18,9 @@ import {StateCodecLib} from "./libraries/StateCodecLib.sol";
 /// @title TripwireGuard
 /// @notice Circuit breaker for liquidations and borrows, per asset, over several independent price sources.
 /// @dev A thin shell around `RulesLib.evaluate`: it reads the sources with bounded gas, calls the rules and stores the
-/// result. Configuration lives in immutable blobs (contract code, read with one EXTCODECOPY) replaced through the
-/// timelock; the state of a market lives in five storage slots, the first of which alone answers
-/// `isLiquidationAllowed`.
+/// result. Configuration lives in immutable blobs (contract code, packed by `ConfigCodecLib`, read with one
+/// EXTCODECOPY) replaced through the timelock; the state of a market lives in five storage slots, the first of which
+/// alone answers `isLiquidationAllowed`.
 contract TripwireGuard is ITripwireGuard, AccessControl {
     using RulesLib for RulesLib.PauseState;
 
@@ -132,8 +133,7 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
     function setMarket(address asset, RulesLib.MarketConfig calldata config) external {
         _checkGovernance();
         _validate(config);
-        bytes memory blob = abi.encode(config);
-        address pointer = ConfigStoreLib.write(blob);
+        address pointer = ConfigStoreLib.write(ConfigCodecLib.encode(config));
         if (_configs[asset] == address(0)) {
             _assets.push(asset);
             RulesLib.MarketState memory state;
@@ -143,7 +143,7 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
             _store(asset, state);
         }
         _configs[asset] = pointer;
-        emit MarketConfigured(asset, pointer, blob);
+        emit MarketConfigured(asset, pointer, abi.encode(config));
     }
 
     /// @inheritdoc ITripwireGuard
@@ -480,7 +480,7 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
     function _loadConfig(address asset) internal view returns (RulesLib.MarketConfig memory) {
         address pointer = _configs[asset];
         if (pointer == address(0)) revert GuardUnknownMarket(asset);
-        return abi.decode(ConfigStoreLib.read(pointer), (RulesLib.MarketConfig));
+        return ConfigCodecLib.decode(ConfigStoreLib.read(pointer));
     }
 
     function _needsPoke(Snapshot memory a, RulesLib.MarketState memory b) internal pure returns (bool) {

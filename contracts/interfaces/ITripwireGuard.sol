@@ -92,7 +92,8 @@ interface ITripwireGuard is IAutomationCompatible {
     /// @notice A market was listed or reconfigured.
     /// @param asset The asset.
     /// @param configPointer Where the configuration blob now lives.
-    /// @param config The new configuration, ABI-encoded as a `RulesLib.MarketConfig` (also the blob's contents).
+    /// @param config The new configuration, ABI-encoded as a `RulesLib.MarketConfig` (the blob holds it packed by
+    /// `ConfigCodecLib`).
     event MarketConfigured(address indexed asset, address configPointer, bytes config);
 
     /// @notice The L2 sequencer uptime feed or its grace period changed.

@@ -370,7 +370,10 @@ library RulesLib {
                 continue;
             }
             if (i == cfg.primary) ev.primaryPrice = r.price;
-            prices[informative++] = r.price;
+            prices[informative] = r.price;
+            unchecked {
+                ++informative; // At most MAX_SOURCES.
+            }
         }
     }
 
@@ -394,7 +397,10 @@ library RulesLib {
                 ev.outlierMask |= uint8(1 << i);
                 continue;
             }
-            prices[kept++] = r.price;
+            prices[kept] = r.price;
+            unchecked {
+                ++kept;
+            }
         }
     }
 
@@ -418,10 +424,13 @@ library RulesLib {
             uint256 gap = _absDiff(price, consensus);
             gap = gap > width ? gap - width : 0;
             if (gap > worst) worst = gap;
-            if (gap <= allowed) ++agreeing;
             uint256 lowI = price > width ? price - width : 0;
             if (lowI < low) low = lowI;
-            if (price + width > high) high = price + width;
+            unchecked {
+                if (gap <= allowed) ++agreeing;
+                // price < MAX_PRICE and width <= 5 * price: far from overflowing.
+                if (price + width > high) high = price + width;
+            }
         }
         ev.dispersionBps = worst * BPS / consensus;
         ev.bandLow = low;
@@ -475,9 +484,12 @@ library RulesLib {
         for (uint256 i; i < n; ++i) {
             if (i == cfg.primary || !_isKept(ev, i)) continue;
             IPriceSource.Reading memory r = readings[i];
-            secondaries[count++] = r.price;
+            secondaries[count] = r.price;
             if (r.conf > maxConf) maxConf = r.conf;
-            if (_agrees(cfg, p, r.price, r.conf)) ++agreeing;
+            unchecked {
+                ++count;
+                if (_agrees(cfg, p, r.price, r.conf)) ++agreeing;
+            }
         }
         corroborated = agreeing + 1 >= cfg.quorum;
         if (count >= MIN_CONTRADICTORS && count + 1 >= cfg.quorum) {
@@ -660,36 +672,55 @@ library RulesLib {
     }
 
     function _popcount(uint256 x) private pure returns (uint256 count) {
-        while (x != 0) {
-            x &= x - 1;
-            ++count;
+        unchecked {
+            while (x != 0) {
+                x &= x - 1;
+                ++count;
+            }
         }
     }
 
-    /// @dev `bps` of `price` plus `confMultiplierBps` of `conf`. Inputs are below MAX_PRICE, so nothing overflows.
+    // The helpers below compute unchecked: their operands are bounded where they are called. Prices and spots are
+    // valid readings or medians of them (at most MAX_PRICE = 1e36), confidences are below their price (sums of two
+    // below 2e36), and bps factors are uint32 at most (about 4.3e9, whatever the configuration): every product stays
+    // below 1e46, far from 2^256 (about 1.2e77). Division by zero still reverts (Solidity checks it even in unchecked
+    // code); every caller passes a positive divisor.
+
+    /// @dev `bps` of `price` plus `confMultiplierBps` of `conf`.
     function _tolerance(uint256 price, uint256 bps, uint256 conf, uint256 confMultiplierBps)
         private
         pure
         returns (uint256)
     {
-        return price * bps / BPS + _confWidth(conf, confMultiplierBps);
+        unchecked {
+            return price * bps / BPS + conf * confMultiplierBps / BPS;
+        }
     }
 
     function _confWidth(uint256 conf, uint256 confMultiplierBps) private pure returns (uint256) {
-        return conf * confMultiplierBps / BPS;
+        unchecked {
+            return conf * confMultiplierBps / BPS;
+        }
     }
 
     function _absDiff(uint256 a, uint256 b) private pure returns (uint256) {
-        return a > b ? a - b : b - a;
+        unchecked {
+            return a > b ? a - b : b - a;
+        }
     }
 
     /// @dev Distance of `a` from `ref` in bps of `ref` (`ref` > 0).
     function _distanceBps(uint256 a, uint256 ref) private pure returns (uint256) {
-        return _absDiff(a, ref) * BPS / ref;
+        unchecked {
+            return _absDiff(a, ref) * BPS / ref;
+        }
     }
 
-    /// @dev avg + alpha * (sample - avg), with alpha in bps. Stays between avg and sample, so within uint64.
+    /// @dev avg + alpha * (sample - avg), with alpha in bps (at most BPS). Stays between avg and sample, so within
+    /// uint64; the products are below 2^64 * BPS.
     function _ewma(uint256 avg, uint256 sample, uint256 alphaBps) private pure returns (uint256) {
-        return sample >= avg ? avg + (sample - avg) * alphaBps / BPS : avg - (avg - sample) * alphaBps / BPS;
+        unchecked {
+            return sample >= avg ? avg + (sample - avg) * alphaBps / BPS : avg - (avg - sample) * alphaBps / BPS;
+        }
     }
 }

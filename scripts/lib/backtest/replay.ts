@@ -185,6 +185,25 @@ function decode(out: readonly bigint[], at: number): Point {
   };
 }
 
+/** Gas per poke of one full call (`DEFAULT_CHUNK` pokes from the series' start; the call's base cost and calldata
+ * included): what sets the replay's speed on a chain that executes a fixed amount of gas a second. */
+export async function gasPerPoke(replay: RulesReplay, market: MarketFile, series: Series, interval: number): Promise<number> {
+  const cfg = toMarketConfig(market, placeholderSources(market));
+  const batch: bigint[] = [];
+  let pokes = 0;
+  for (const poke of pokeSchedule(series, interval)) {
+    batch.push(...pokeWords(poke.t, poke.latest));
+    if (++pokes === DEFAULT_CHUNK) break;
+  }
+  if (pokes === 0) throw new Error("the series has no poke to measure");
+  return Math.round(Number(await replay.replay.estimateGas(cfg, freshState(), batch, { gasLimit: CALL_GAS })) / pokes);
+}
+
+/** Source addresses for the rules (they only index the sources; nothing is called). */
+function placeholderSources(market: MarketFile): string[] {
+  return market.sources.map((_, i) => `0x${(i + 1).toString(16).padStart(40, "0")}`);
+}
+
 /** Runs the series through the rules, `chunk` pokes per call, carrying the state from call to call. */
 export async function replaySeries(
   replay: RulesReplay,
@@ -193,8 +212,7 @@ export async function replaySeries(
   opts: ReplayOptions,
 ): Promise<Point[]> {
   if (!Number.isInteger(opts.interval) || opts.interval < 1) throw new Error("the poke interval must be a whole number of seconds, at least 1");
-  const placeholders = market.sources.map((_, i) => `0x${(i + 1).toString(16).padStart(40, "0")}`);
-  const cfg = toMarketConfig(market, placeholders);
+  const cfg = toMarketConfig(market, placeholderSources(market));
   const chunk = opts.chunk ?? DEFAULT_CHUNK;
   let state: RulesLib.MarketStateStruct = freshState();
   const points: Point[] = [];
