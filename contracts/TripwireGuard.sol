@@ -206,15 +206,20 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
     }
 
     /// @inheritdoc ITripwireGuard
+    /// @dev Clears only the machines whose pause is live: clearing a borrow-only pause must not start a grace that
+    /// stops liquidations, and a machine that is not paused has nothing to clear.
     function clearPause(address asset) external onlyRole(GUARDIAN_ROLE) {
         RulesLib.MarketConfig memory cfg = _loadConfig(asset);
         RulesLib.MarketState memory state = _load(asset);
+        bool liqLive = _isPauseLive(state.liquidation);
+        bool borrowLive = _isPauseLive(state.borrow);
+        if (!liqLive && !borrowLive) revert GuardNotPaused(asset, state.liquidation.status);
         Snapshot memory before = _snapshot(state);
-        state.liquidation.clearPause(cfg, block.timestamp, true);
-        state.borrow.clearPause(cfg, block.timestamp, false);
+        if (liqLive) state.liquidation.clearPause(cfg, block.timestamp, true);
+        if (borrowLive) state.borrow.clearPause(cfg, block.timestamp, false);
         state.reasons &= ~RulesLib.REASON_GUARDIAN;
         _store(asset, state);
-        emit PauseCleared(asset, msg.sender, state.liquidation.graceUntil);
+        emit PauseCleared(asset, msg.sender, liqLive ? state.liquidation.graceUntil : 0);
         _emitTransitions(asset, before, state, 0, 0, 0);
     }
 

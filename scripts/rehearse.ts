@@ -24,7 +24,8 @@ function log(step: string): void {
 }
 
 /** Runs `./tripwire ...` as a user would, against the rehearsal chain; returns its output. */
-function tripwire(url: string, args: string[]): string {
+/** Runs `./tripwire` against the rehearsal chain, echoing what it printed. */
+function runTripwire(url: string, args: string[]): { status: number | null; out: string } {
   const run = spawnSync(path.join(ROOT, "tripwire"), args, {
     cwd: ROOT,
     encoding: "utf8",
@@ -32,7 +33,19 @@ function tripwire(url: string, args: string[]): string {
   });
   const out = `${run.stdout}${run.stderr}`;
   process.stdout.write(out.replace(/^/gm, "    "));
-  if (run.status !== 0) throw new Error(`./tripwire ${args.join(" ")} failed with ${String(run.status)}`);
+  return { status: run.status, out };
+}
+
+function tripwire(url: string, args: string[]): string {
+  const { status, out } = runTripwire(url, args);
+  if (status !== 0) throw new Error(`./tripwire ${args.join(" ")} failed with ${String(status)}`);
+  return out;
+}
+
+/** Runs a command that must be refused as bad input (exit 2); returns what it printed. */
+function tripwireRefused(url: string, args: string[]): string {
+  const { status, out } = runTripwire(url, args);
+  if (status !== 2) throw new Error(`./tripwire ${args.join(" ")} exited with ${String(status)}, expected a refusal (2)`);
   return out;
 }
 
@@ -171,6 +184,16 @@ async function rehearse(url: string): Promise<void> {
   tripwire(url, ["status", "--network", "rehearsal"]);
   tripwire(url, ["guardian", "clear", ...asGuardian]);
   check((await guard.marketState(weth)).liquidation.status === 1n, "the guardian clears the pause (liquidations resume after the grace)");
+  check(
+    /GuardNotPaused.*has no live pause/.test(tripwireRefused(url, ["guardian", "clear", ...asGuardian])),
+    "clearing a market with no live pause is refused, saying why",
+  );
+  check(
+    /is not a guardian of this guard/.test(
+      tripwireRefused(url, ["guardian", "trip", "--network", "rehearsal", "--asset", weth, "--reason", "NOT-A-GUARDIAN"]),
+    ),
+    "a trip signed by an account without the guardian role is refused, saying which role to grant",
+  );
   tripwire(url, ["inspect", "--network", "rehearsal", "--source", await chainlinkSource.getAddress(), "--asset", weth]);
 
 

@@ -72,7 +72,7 @@ interface ITripwireGuard is IAutomationCompatible {
     /// @notice Not enough gas left to give the next read its full allowance (a caller cannot starve a read into a
     /// false failure).
     error GuardInsufficientGas(uint256 available, uint256 required);
-    /// @notice The market's liquidations are not paused (nothing to extend).
+    /// @notice The market has no live pause to extend (liquidations) or to clear (liquidations or borrows).
     error GuardNotPaused(address asset, uint8 status);
     /// @notice An extension beyond the cap on guardian extensions.
     error GuardExtensionExceedsCap(uint256 requested, uint256 remaining);
@@ -159,6 +159,7 @@ interface ITripwireGuard is IAutomationCompatible {
     event PauseExtended(address indexed asset, address indexed guardian, uint32 by, uint40 expiresAt);
 
     /// @notice A guardian cleared a pause.
+    /// @param graceUntil When liquidations resume after a cleared liquidation pause (0: liquidations were not paused).
     event PauseCleared(address indexed asset, address indexed guardian, uint40 graceUntil);
 
     /*//////////////////////////////////////////////////////////////
@@ -199,8 +200,11 @@ interface ITripwireGuard is IAutomationCompatible {
     /// @param by Seconds to add.
     function extendPause(address asset, uint32 by) external;
 
-    /// @notice Ends a pause by hand. Liquidations resume after the market's grace period.
-    /// @dev Guardian only. If the evidence persists, the next poke trips the market again.
+    /// @notice Ends the market's live pauses by hand: a liquidation pause ends into the market's grace period, a
+    /// borrow pause at once. A machine that is not paused is left alone, so clearing a borrow-only pause never stops
+    /// liquidations.
+    /// @dev Guardian only. Reverts with `GuardNotPaused` when neither machine is paused. If the evidence persists,
+    /// the next poke trips the market again.
     /// @param asset The asset.
     function clearPause(address asset) external;
 

@@ -428,7 +428,7 @@ library RulesLib {
             if (lowI < low) low = lowI;
             unchecked {
                 if (gap <= allowed) ++agreeing;
-                // price < MAX_PRICE and width <= 5 * price: far from overflowing.
+                // price <= MAX_PRICE and width < price * 2^32 / BPS (see the helpers below): far from overflowing.
                 if (price + width > high) high = price + width;
             }
         }

@@ -8,7 +8,7 @@ import { encodeBytes32String, getAddress, isAddress } from "ethers";
 import JSON5 from "json5";
 
 import { InputError } from "../lib/errors.js";
-import { formatTime, printStatus } from "../lib/status.js";
+import { formatTime, printStatus, STATUS } from "../lib/status.js";
 import {
   loadDeployment,
   opState,
@@ -128,6 +128,52 @@ async function signed(o: Signed): Promise<Ctx> {
   const c = await context(o);
   const signer = await signerOrFail(c.ethers, o.from);
   return { ...c, guard: c.guard.connect(signer), timelock: c.timelock.connect(signer) };
+}
+
+/** What a guardian should do about each refusal of the guard (by custom error name). */
+function guardianRefusal(name: string, args: readonly unknown[], o: Signed & { asset: string }): string | undefined {
+  switch (name) {
+    case "AccessControlUnauthorizedAccount":
+      return `${String(args[0])} is not a guardian of this guard: sign with a guardian's account (--from), or grant it the guardian role through the timelock (docs/operating.md)`;
+    case "GuardNotPaused":
+      return `${o.asset} has no live pause (liquidation status ${STATUS[Number(args[1])] ?? String(args[1])}): nothing to extend or clear; ./tripwire status --network ${o.network} shows every market`;
+    case "GuardExtensionExceedsCap":
+      return `--by ${String(args[0])}: only ${String(args[1])} s of this pause's extension cap are left; extend by at most that`;
+    case "GuardUnknownMarket":
+      return `--asset ${String(args[0])} is not a market of this guard; ./tripwire status --network ${o.network} lists them`;
+    default:
+      return undefined;
+  }
+}
+
+/** Sends a guardian action; a refusal of the guard becomes an error that names it and the fix (nothing was sent). */
+async function guardianAction(c: Ctx, o: Signed & { asset: string }, send: () => Promise<{ wait(): Promise<unknown> }>): Promise<void> {
+  try {
+    await (await send()).wait();
+  } catch (error) {
+    const data = revertData(error);
+    const parsed = data === undefined ? null : c.guard.interface.parseError(data);
+    if (parsed === null) throw error;
+    const hint = guardianRefusal(parsed.name, parsed.args, o);
+    throw new InputError(`the guard refused: ${parsed.name}(${parsed.args.join(", ")})${hint === undefined ? "" : `. ${hint}`}`);
+  }
+}
+
+/** The revert data carried by an ethers or provider error, wherever the provider put it. */
+function revertData(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const visit = (e: unknown): string | undefined => {
+    if (typeof e !== "object" || e === null || seen.has(e)) return undefined;
+    seen.add(e);
+    const data = (e as { data?: unknown }).data;
+    if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
+    for (const key of ["data", "error", "info", "cause"]) {
+      const found = visit((e as Record<string, unknown>)[key]);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  return visit(error);
 }
 
 export function registerOps(program: Command): void {
@@ -257,7 +303,7 @@ export function registerOps(program: Command): void {
     .action(async (o: Signed & { asset: string; reason: string }) => {
       const c = await signed(o);
       if (Buffer.byteLength(o.reason) > 31) throw new InputError("--reason: at most 31 bytes");
-      await (await c.guard.guardianPause(getAddress(o.asset), encodeBytes32String(o.reason))).wait();
+      await guardianAction(c, o, () => c.guard.guardianPause(getAddress(o.asset), encodeBytes32String(o.reason)));
       console.log(`paused ${o.asset}: ${o.reason}`);
     });
   net(guardian.command("extend").description("extend the current pause, within the market's cap"))
@@ -266,14 +312,14 @@ export function registerOps(program: Command): void {
     .action(async (o: Signed & { asset: string; by: string }) => {
       const c = await signed(o);
       if (!/^\d+$/.test(o.by)) throw new InputError("--by: a whole number of seconds");
-      await (await c.guard.extendPause(getAddress(o.asset), Number(o.by))).wait();
+      await guardianAction(c, o, () => c.guard.extendPause(getAddress(o.asset), Number(o.by)));
       console.log(`extended ${o.asset} by ${o.by} s`);
     });
-  net(guardian.command("clear").description("end a pause by hand (liquidations resume after the grace)"))
+  net(guardian.command("clear").description("end a market's live pauses by hand (liquidations resume after the grace)"))
     .requiredOption("--asset <address>", "the market")
     .action(async (o: Signed & { asset: string }) => {
       const c = await signed(o);
-      await (await c.guard.clearPause(getAddress(o.asset))).wait();
+      await guardianAction(c, o, () => c.guard.clearPause(getAddress(o.asset)));
       console.log(`cleared ${o.asset}`);
     });
 

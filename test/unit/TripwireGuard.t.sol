@@ -575,6 +575,36 @@ contract TripwireGuardTest is GuardTestBase {
         guard.extendPause(asset, 1 hours);
     }
 
+    function test_clearPause_revertsIfNothingIsPaused() public {
+        _listDefault();
+        guard.poke(asset);
+        vm.prank(guardian);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITripwireGuard.GuardNotPaused.selector, asset, RulesLib.STATUS_NORMAL)
+        );
+        guard.clearPause(asset);
+    }
+
+    function test_clearPause_borrowOnlyPauseLeavesLiquidationsRunning() public {
+        _listDefault();
+        guard.poke(asset);
+        _skip(1 minutes);
+        _setAll(PRICE * 85 / 100); // An honest jump: borrows pause, liquidations go on.
+        guard.poke(asset);
+        assertFalse(guard.isBorrowAllowed(asset));
+        uint256 graceBefore = guard.marketState(asset).liquidation.graceUntil;
+
+        vm.expectEmit(address(guard));
+        emit ITripwireGuard.PauseCleared(asset, guardian, 0);
+        vm.prank(guardian);
+        guard.clearPause(asset);
+        assertTrue(guard.isBorrowAllowed(asset), "the borrow pause is cleared");
+        assertTrue(guard.isLiquidationAllowed(asset), "no grace starts for liquidations that never stopped");
+        assertEq(guard.marketState(asset).liquidation.graceUntil, graceBefore);
+        assertEq(_liqStatus(), RulesLib.STATUS_NORMAL);
+        assertEq(_borrowStatus(), RulesLib.STATUS_NORMAL);
+    }
+
     function test_roles_grantedOnlyThroughTimelock() public {
         address newGuardian = makeAddr("new guardian");
         bytes32 role = guard.GUARDIAN_ROLE();
