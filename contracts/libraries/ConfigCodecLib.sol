@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {MASK_8, MASK_16, MASK_32, MASK_64, MASK_160} from "./BitMasks.sol";
 import {RulesLib} from "./RulesLib.sol";
 
 /// @title ConfigCodecLib
@@ -15,11 +16,6 @@ import {RulesLib} from "./RulesLib.sol";
 ///   recoverySpacing 128, grace 160, maxPause 192, maxExtension 224.
 /// word 2 + i: source i's address 0, its maxAge 160.
 library ConfigCodecLib {
-    uint256 private constant MASK_8 = 0xff;
-    uint256 private constant MASK_16 = 0xffff;
-    uint256 private constant MASK_32 = 0xffffffff;
-    uint256 private constant MASK_64 = 0xffffffffffffffff;
-    uint256 private constant MASK_160 = type(uint160).max;
     uint256 private constant HEADER_WORDS = 2;
 
     /// @notice Thrown when a blob is not `2 + n` whole words with 1 to `RulesLib.MAX_SOURCES` sources.

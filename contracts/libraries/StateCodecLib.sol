@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {MASK_8, MASK_16, MASK_32, MASK_40, MASK_64, MASK_128} from "./BitMasks.sol";
 import {RulesLib} from "./RulesLib.sol";
 
 /// @title StateCodecLib
@@ -16,12 +17,6 @@ import {RulesLib} from "./RulesLib.sol";
 /// word 3: refPrice 0, shortVar 128, longVar 192.
 /// word 4: bandLow 0, bandHigh 128.
 library StateCodecLib {
-    uint256 private constant MASK_8 = 0xff;
-    uint256 private constant MASK_16 = 0xffff;
-    uint256 private constant MASK_32 = 0xffffffff;
-    uint256 private constant MASK_40 = 0xffffffffff;
-    uint256 private constant MASK_64 = 0xffffffffffffffff;
-    uint256 private constant MASK_128 = type(uint128).max;
     uint256 private constant EVALUATED_AT_OFFSET = 16;
 
     /// @notice Packs one pause machine.

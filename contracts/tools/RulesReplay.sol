@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IPriceSource} from "../interfaces/IPriceSource.sol";
+import {MASK_40, MASK_128} from "../libraries/BitMasks.sol";
 import {RulesLib} from "../libraries/RulesLib.sol";
 import {StateCodecLib} from "../libraries/StateCodecLib.sol";
 
@@ -20,8 +21,6 @@ import {StateCodecLib} from "../libraries/StateCodecLib.sol";
 /// What the guard's shell adds around the rules and this replay does not: reading the sources (the backtester
 /// supplies readings), the sequencer (not replayed: L1), guardian actions, and storage.
 contract RulesReplay {
-    uint256 private constant MASK_40 = (1 << 40) - 1;
-    uint256 private constant MASK_128 = type(uint128).max;
     uint256 private constant WORDS_PER_SOURCE = 2;
     uint256 private constant OUT_WORDS = 3;
 
