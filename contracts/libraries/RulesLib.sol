@@ -355,7 +355,7 @@ library RulesLib {
         for (uint256 i; i < n; ++i) {
             IPriceSource.Reading memory r = readings[i];
             uint8 fault = validate(r, cfg.sources[i].maxAge, nowTs);
-            if (fault == FAULT_NONE && r.spot != 0 && _distanceBps(r.price, r.spot) > cfg.twapSpotBoundBps) {
+            if (fault == FAULT_NONE && r.spot != 0 && distanceBps(r.price, r.spot) > cfg.twapSpotBoundBps) {
                 // A TWAP far from its pool's spot lags a fast market or is being pushed: it says nothing now.
                 if (i == cfg.primary) {
                     fault = FAULT_LAGGING;
@@ -392,7 +392,7 @@ library RulesLib {
         for (uint256 i; i < n; ++i) {
             if (!_isInformative(ev, i)) continue;
             IPriceSource.Reading memory r = readings[i];
-            if (canDrop && _absDiff(r.price, median) > _tolerance(median, cfg.outlierBps, r.conf, cfg.confMultiplierBps))
+            if (canDrop && _absDiff(r.price, median) > tolerance(median, cfg.outlierBps, r.conf, cfg.confMultiplierBps))
             {
                 ev.outlierMask |= uint8(1 << i);
                 continue;
@@ -504,7 +504,7 @@ library RulesLib {
         pure
         returns (bool)
     {
-        return _absDiff(price, p.price) <= _tolerance(p.price, cfg.maxDeviationBps, conf + p.conf, cfg.confMultiplierBps);
+        return _absDiff(price, p.price) <= tolerance(p.price, cfg.maxDeviationBps, conf + p.conf, cfg.confMultiplierBps);
     }
 
     /// @dev Jump, EWMA variance (rate-limited and clipped) and regime tests on the consensus.
@@ -519,7 +519,7 @@ library RulesLib {
                 state.refPrice = uint128(consensus);
                 state.statsAt = uint40(nowTs);
             } else {
-                if (cfg.jumpBps != 0 && _distanceBps(consensus, ref) > cfg.jumpBps) reasons |= REASON_JUMP;
+                if (cfg.jumpBps != 0 && distanceBps(consensus, ref) > cfg.jumpBps) reasons |= REASON_JUMP;
                 uint256 elapsed = nowTs - state.statsAt;
                 if (elapsed >= cfg.statsInterval && elapsed != 0) {
                     // Return since the last update, clipped so that one observation's weight is bounded.
@@ -535,8 +535,8 @@ library RulesLib {
                         state.shortVar = uint64(sample);
                         state.longVar = uint64(sample);
                     } else {
-                        state.shortVar = uint64(_ewma(state.shortVar, sample, cfg.shortAlphaBps));
-                        state.longVar = uint64(_ewma(state.longVar, sample, cfg.longAlphaBps));
+                        state.shortVar = uint64(ewma(state.shortVar, sample, cfg.shortAlphaBps));
+                        state.longVar = uint64(ewma(state.longVar, sample, cfg.longAlphaBps));
                     }
                     state.refPrice = uint128(consensus);
                     state.statsAt = uint40(nowTs);
@@ -635,6 +635,54 @@ library RulesLib {
     }
 
     /*//////////////////////////////////////////////////////////////
+                               ARITHMETIC
+    //////////////////////////////////////////////////////////////*/
+
+    // Unchecked: the operands are bounded wherever the rules call these. Prices and spots are valid readings or
+    // medians of them (at most MAX_PRICE = 1e36), confidences are below their price (sums of two below 2e36), and
+    // bps factors are uint32 at most (about 4.3e9, whatever the configuration): every product stays below 1e46, far
+    // from 2^256 (about 1.2e77). Division by zero still reverts (Solidity checks it even in unchecked code); every
+    // caller passes a positive divisor. Fuzz tests hold each against a checked reference over that domain.
+
+    /// @notice `bps` of `price` plus `confMultiplierBps` of `conf`: how far a price may stray and still agree.
+    /// @param price A price, at most MAX_PRICE.
+    /// @param bps Basis points of `price`.
+    /// @param conf A confidence width (or the sum of two), below 2 * MAX_PRICE.
+    /// @param confMultiplierBps Basis points of `conf`.
+    /// @return The tolerance, rounded down term by term.
+    function tolerance(uint256 price, uint256 bps, uint256 conf, uint256 confMultiplierBps)
+        internal
+        pure
+        returns (uint256)
+    {
+        unchecked {
+            return price * bps / BPS + conf * confMultiplierBps / BPS;
+        }
+    }
+
+    /// @notice Distance of `a` from `ref` in bps of `ref`, rounded down.
+    /// @param a A price, at most MAX_PRICE.
+    /// @param ref The reference, positive and at most MAX_PRICE (zero reverts).
+    /// @return The distance in bps.
+    function distanceBps(uint256 a, uint256 ref) internal pure returns (uint256) {
+        unchecked {
+            return _absDiff(a, ref) * BPS / ref;
+        }
+    }
+
+    /// @notice One EWMA step: `avg + alpha * (sample - avg)`, rounded toward `avg`. Stays between `avg` and `sample`,
+    /// so a uint64 average stays a uint64.
+    /// @param avg The average, below 2^64.
+    /// @param sample The new sample, below 2^64.
+    /// @param alphaBps The weight of the sample, at most BPS.
+    /// @return The new average.
+    function ewma(uint256 avg, uint256 sample, uint256 alphaBps) internal pure returns (uint256) {
+        unchecked {
+            return sample >= avg ? avg + (sample - avg) * alphaBps / BPS : avg - (avg - sample) * alphaBps / BPS;
+        }
+    }
+
+    /*//////////////////////////////////////////////////////////////
                                 PRIVATE
     //////////////////////////////////////////////////////////////*/
 
@@ -680,23 +728,6 @@ library RulesLib {
         }
     }
 
-    // The helpers below compute unchecked: their operands are bounded where they are called. Prices and spots are
-    // valid readings or medians of them (at most MAX_PRICE = 1e36), confidences are below their price (sums of two
-    // below 2e36), and bps factors are uint32 at most (about 4.3e9, whatever the configuration): every product stays
-    // below 1e46, far from 2^256 (about 1.2e77). Division by zero still reverts (Solidity checks it even in unchecked
-    // code); every caller passes a positive divisor.
-
-    /// @dev `bps` of `price` plus `confMultiplierBps` of `conf`.
-    function _tolerance(uint256 price, uint256 bps, uint256 conf, uint256 confMultiplierBps)
-        private
-        pure
-        returns (uint256)
-    {
-        unchecked {
-            return price * bps / BPS + conf * confMultiplierBps / BPS;
-        }
-    }
-
     function _confWidth(uint256 conf, uint256 confMultiplierBps) private pure returns (uint256) {
         unchecked {
             return conf * confMultiplierBps / BPS;
@@ -706,21 +737,6 @@ library RulesLib {
     function _absDiff(uint256 a, uint256 b) private pure returns (uint256) {
         unchecked {
             return a > b ? a - b : b - a;
-        }
-    }
-
-    /// @dev Distance of `a` from `ref` in bps of `ref` (`ref` > 0).
-    function _distanceBps(uint256 a, uint256 ref) private pure returns (uint256) {
-        unchecked {
-            return _absDiff(a, ref) * BPS / ref;
-        }
-    }
-
-    /// @dev avg + alpha * (sample - avg), with alpha in bps (at most BPS). Stays between avg and sample, so within
-    /// uint64; the products are below 2^64 * BPS.
-    function _ewma(uint256 avg, uint256 sample, uint256 alphaBps) private pure returns (uint256) {
-        unchecked {
-            return sample >= avg ? avg + (sample - avg) * alphaBps / BPS : avg - (avg - sample) * alphaBps / BPS;
         }
     }
 }

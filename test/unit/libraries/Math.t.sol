@@ -49,6 +49,40 @@ contract MathFuzzTest is Test {
         this.medianOf(values, len);
     }
 
+    function testFuzz_distanceBps_matchesCheckedReference(uint256 a, uint256 ref) public pure {
+        a = bound(a, 0, MAX_PRICE);
+        ref = bound(ref, 1, MAX_PRICE);
+        uint256 gap = a > ref ? a - ref : ref - a;
+        assertEq(RulesLib.distanceBps(a, ref), gap * 10_000 / ref);
+        // Symmetric around the reference, and zero only within a bp of it.
+        if (a <= ref) assertEq(RulesLib.distanceBps(ref + (ref - a), ref), RulesLib.distanceBps(a, ref));
+        assertEq(RulesLib.distanceBps(a, ref) == 0, gap * 10_000 < ref);
+    }
+
+    function testFuzz_tolerance_matchesCheckedReference(uint256 price, uint32 bps, uint256 conf, uint32 mult)
+        public
+        pure
+    {
+        price = bound(price, 0, MAX_PRICE);
+        conf = bound(conf, 0, 2 * MAX_PRICE);
+        // The widest factors any configuration can hold (uint32), far beyond the hard bounds.
+        assertEq(RulesLib.tolerance(price, bps, conf, mult), price * bps / 10_000 + conf * mult / 10_000);
+    }
+
+    function testFuzz_ewma_staysBetweenAndMatchesReference(uint64 avg, uint64 sample, uint16 alphaSeed) public pure {
+        uint256 alpha = bound(alphaSeed, 0, 10_000);
+        uint256 next = RulesLib.ewma(avg, sample, alpha);
+        // Reference in signed, checked arithmetic, rounded toward the old average.
+        int256 diff = int256(uint256(sample)) - int256(uint256(avg));
+        int256 step = diff * int256(alpha) / 10_000; // Solidity rounds toward zero: toward avg.
+        assertEq(next, uint256(int256(uint256(avg)) + step));
+        (uint256 lo, uint256 hi) = avg <= sample ? (uint256(avg), uint256(sample)) : (uint256(sample), uint256(avg));
+        assertGe(next, lo);
+        assertLe(next, hi);
+        if (alpha == 0) assertEq(next, avg);
+        if (alpha == 10_000) assertEq(next, sample);
+    }
+
     function testFuzz_toWad_matchesReference(uint256 value, uint8 decimals) public pure {
         (uint256 scaled, bool ok) = PriceMathLib.toWad(value, decimals);
         if (decimals > 36) {
