@@ -12,6 +12,8 @@ contract GasProbe {
 
     /// @notice Calls `target` with `data` and reports the gas the call consumed (including the cold account
     /// access).
+    /// @param target The contract to call.
+    /// @param data The calldata.
     /// @return ok Whether the call succeeded.
     /// @return gasUsed Gas consumed by the call.
     function measure(address target, bytes calldata data) external returns (bool ok, uint256 gasUsed) {
@@ -23,6 +25,8 @@ contract GasProbe {
 
     /// @notice Calls every target in turn, in one frame, and reports the gas of them all: an account or slot that one
     /// call warms is warm for the next, as it would be inside a single contract reading them.
+    /// @param targets The contracts to call, in order.
+    /// @param data The calldata for each target.
     /// @return ok Whether every call succeeded.
     /// @return gasUsed Gas consumed by the calls together.
     function measureBatch(address[] calldata targets, bytes[] calldata data)
