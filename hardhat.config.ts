@@ -42,6 +42,11 @@ const FORK_BLOCK = process.env.FORK_BLOCK === undefined || process.env.FORK_BLOC
 // Anvil's well-known development mnemonic: for the local rehearsal chain only.
 const REHEARSAL_MNEMONIC = "test test test test test test test test test test test junk";
 
+// Headroom over each gas estimate on chains reached over HTTP. An estimate is made against the pending block, and a
+// transaction whose cost depends on the time (Aave's interest accrual on a borrow, for one) can need more once mined
+// a second later: without headroom it runs out of gas. Unused gas is not charged.
+const GAS_MULTIPLIER = 1.25;
+
 /** A real network: `<PREFIX>_RPC_URL` and `DEPLOYER_PRIVATE_KEY` from configuration variables. */
 function http(chainId: number, prefix: string, chainType: "l1" | "op" | "generic") {
   return {
@@ -50,6 +55,7 @@ function http(chainId: number, prefix: string, chainType: "l1" | "op" | "generic
     chainId,
     url: configVariable(`${prefix}_RPC_URL`),
     accounts: [configVariable("DEPLOYER_PRIVATE_KEY")],
+    gasMultiplier: GAS_MULTIPLIER,
   };
 }
 
@@ -115,6 +121,7 @@ export default defineConfig({
       chainId: REHEARSAL_CHAIN_ID,
       url: process.env.REHEARSAL_RPC_URL ?? "http://127.0.0.1:8545",
       accounts: { mnemonic: REHEARSAL_MNEMONIC },
+      gasMultiplier: GAS_MULTIPLIER,
     },
     // The replica chain while it is being built (`./tripwire replica build` starts anvil and overrides the URL).
     replica: {
@@ -123,6 +130,7 @@ export default defineConfig({
       chainId: REPLICA_CHAIN_ID,
       url: "http://127.0.0.1:8545",
       accounts: { mnemonic: REHEARSAL_MNEMONIC, count: 30 },
+      gasMultiplier: GAS_MULTIPLIER,
     },
     // The attack simulations' fork (test/fork, `make simulate`): FORK_URL at FORK_BLOCK, or the replica.
     fork: {
