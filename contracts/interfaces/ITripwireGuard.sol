@@ -189,7 +189,9 @@ interface ITripwireGuard is IAutomationCompatible {
     //////////////////////////////////////////////////////////////*/
 
     /// @notice Pauses liquidations and borrows of a market by hand, until cleared or `maxPause` passes.
-    /// @dev Guardian only. Also re-pauses an expired market.
+    /// @dev Guardian only. Also re-pauses an expired market. On a market already paused it starts a new pause (a new
+    /// `maxPause` from now, a fresh extension budget) held against automatic recovery: keeping a market paused past
+    /// its maximum is a guardian's decision, never an evaluation's (DESIGN.md).
     /// @param asset The asset.
     /// @param reason A short reason for operators (e.g. a ticket id).
     function guardianPause(address asset, bytes32 reason) external;
