@@ -549,6 +549,33 @@ contract TripwireGuardTest is GuardTestBase {
         assertTrue(guard.isLiquidationAllowed(asset));
     }
 
+    function test_guardianPause_onALivePause_startsANewHeldOne() public {
+        _listDefault();
+        guard.poke(asset);
+        primary.setPrice(PRICE * 80 / 100); // Evidence: the primary contradicted.
+        guard.poke(asset);
+        assertEq(_liqStatus(), RulesLib.STATUS_TRIPPED);
+        _skip(2 hours);
+        vm.prank(guardian);
+        guard.extendPause(asset, 1 hours);
+
+        vm.prank(guardian);
+        guard.guardianPause(asset, "INC-2");
+        RulesLib.PauseState memory liq = guard.marketState(asset).liquidation;
+        assertEq(liq.since, block.timestamp, "a new pause");
+        assertEq(liq.expiresAt, block.timestamp + 6 hours, "a new maximum from now");
+        assertEq(liq.extended, 0, "a fresh extension budget");
+        assertTrue(liq.held);
+        // The evidence goes away: the held pause does not recover by itself.
+        for (uint256 i; i < 5; ++i) {
+            _skip(15 minutes);
+            _setAll(PRICE);
+            guard.poke(asset);
+        }
+        assertEq(_liqStatus(), RulesLib.STATUS_TRIPPED);
+        assertFalse(guard.isLiquidationAllowed(asset));
+    }
+
     function test_guardian_revertsIfNotGuardian() public {
         _listDefault();
         bytes32 role = guard.GUARDIAN_ROLE();
