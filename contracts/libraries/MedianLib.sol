@@ -8,8 +8,8 @@ library MedianLib {
     error MedianLength(uint256 len, uint256 available);
 
     /// @notice The median of the first `len` values of `values`; the mean of the two middle ones for an even count.
-    /// @dev Sorts `values[0:len]` in place (insertion sort: the fastest for eight or fewer). `len` must be at least 1
-    /// and at most `values.length`. The mean is computed without overflow.
+    /// @dev Sorts `values[0:len]` in place (insertion sort: the fastest for eight or fewer). Reverts with
+    /// `MedianLength` unless `len` is at least 1 and at most `values.length`. The mean is computed without overflow.
     /// @param values The values; the first `len` are sorted on return.
     /// @param len How many values to consider.
     /// @return m The median.
