@@ -146,16 +146,25 @@ function guardianRefusal(name: string, args: readonly unknown[], o: Signed & { a
   }
 }
 
-/** Sends a guardian action; a refusal of the guard becomes an error that names it and the fix (nothing was sent). */
+/** Sends a guardian action; a refusal of the guard becomes an error that names it and the fix. */
 async function guardianAction(c: Ctx, o: Signed & { asset: string }, send: () => Promise<{ wait(): Promise<unknown> }>): Promise<void> {
   try {
     await (await send()).wait();
   } catch (error) {
-    const data = revertData(error);
-    const parsed = data === undefined ? null : c.guard.interface.parseError(data);
+    const parsed = parseGuardError(c, revertData(error));
     if (parsed === null) throw error;
     const hint = guardianRefusal(parsed.name, parsed.args, o);
     throw new InputError(`the guard refused: ${parsed.name}(${parsed.args.join(", ")})${hint === undefined ? "" : `. ${hint}`}`);
+  }
+}
+
+/** A guard (or AccessControl) custom error in revert data, or null when there is none it knows. */
+function parseGuardError(c: Ctx, data: string | undefined): { name: string; args: readonly unknown[] } | null {
+  if (data === undefined) return null;
+  try {
+    return c.guard.interface.parseError(data);
+  } catch {
+    return null; // Data that is no error of the guard's: report the original error.
   }
 }
 
