@@ -291,11 +291,10 @@ contract TripwireGuard is ITripwireGuard, AccessControl {
         uint256 count;
         for (uint256 i; i < shard.length; ++i) {
             address asset = shard[i];
-            uint256[5] storage words = _states[asset];
-            RulesLib.PauseState memory liq = StateCodecLib.unpackPause(words[0]);
-            if (liq.isPaused(block.timestamp)) ++liquidationsPaused;
-            if (_isPauseLive(liq) || StateCodecLib.unpackPause(words[1]).isPaused(block.timestamp)) ++borrowsPaused;
             RulesLib.MarketState memory state = _load(asset);
+            if (state.liquidation.isPaused(block.timestamp)) ++liquidationsPaused;
+            // As isBorrowAllowed: a live liquidation pause stops borrows, the liquidations' post-recovery grace does not.
+            if (_isPauseLive(state.liquidation) || state.borrow.isPaused(block.timestamp)) ++borrowsPaused;
             Snapshot memory before = _snapshot(state);
             _evaluate(asset, state);
             if (_needsPoke(before, state)) due[count++] = asset;
