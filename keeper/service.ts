@@ -88,6 +88,10 @@ function httpProvider(url: string, network: Network): JsonRpcProvider {
   return new JsonRpcProvider(url, network, { staticNetwork: network, batchMaxCount: 1, cacheTimeout: -1 });
 }
 
+/** A poke's gas limit over its estimate: a poke mined a block later can cost more (a statistics update, a trip that
+ * notifies listeners). */
+const withHeadroom = (estimate: bigint): bigint => (estimate * 13n) / 10n;
+
 export class Keeper {
   readonly registry = new Registry();
   private readonly endpoints: Endpoint[];
@@ -155,8 +159,6 @@ export class Keeper {
     const network = Network.from(cfg.chainId);
     this.endpoints = [...cfg.rpc]
       .sort((a, b) => b.weight - a.weight)
-      // No response cache (ethers caches identical requests for 250 ms by default): a nonce or a receipt read twice
-      // must be read twice.
       .map((r) => ({ ...r, provider: httpProvider(r.url, network) }));
     this.wallet = new Wallet(privateKey);
     this.logs = {
@@ -407,7 +409,7 @@ export class Keeper {
       const data = this.iface.encodeFunctionData("performUpkeep", [first.performData]);
       let gasLimit: bigint;
       try {
-        gasLimit = await this.rpc((p) => p.estimateGas({ from: this.wallet.address, to: this.cfg.guard, data }), "estimateGas");
+        gasLimit = await this.estimatePoke(data);
       } catch (error) {
         this.logs.decide.warn({ markets: due, err: String(error).split("\n")[0] }, "simulation reverted: nothing sent");
         return;
@@ -416,7 +418,7 @@ export class Keeper {
         this.logs.decide.info({ markets: due, gasLimit: gasLimit.toString() }, "dry run: would poke");
         return;
       }
-      await this.send({ id, data, gasLimit: (gasLimit * 13n) / 10n, head, markets: due });
+      await this.send({ id, data, gasLimit: withHeadroom(gasLimit), head, markets: due });
     } finally {
       end();
       this.busy = false;
@@ -551,8 +553,8 @@ export class Keeper {
         // The nonce was consumed by another transaction (ours elsewhere, or a replacement we lost track of).
         this.logs.tx.warn({ intent: intent.id, nonce: intent.nonce }, "nonce used by another transaction; re-sending the poke with a new nonce");
         this.remove(intent);
-        const gas = await this.rpc((p) => p.estimateGas({ from: this.wallet.address, to: this.cfg.guard, data: intent.data }), "estimateGas").catch(() => null);
-        if (gas !== null) await this.send({ id: intent.id, data: intent.data, gasLimit: (gas * 13n) / 10n, head, markets: [] });
+        const gas = await this.estimatePoke(intent.data).catch(() => null);
+        if (gas !== null) await this.send({ id: intent.id, data: intent.data, gasLimit: withHeadroom(gas), head, markets: [] });
         changed = true;
         continue;
       }
@@ -575,6 +577,11 @@ export class Keeper {
       }
     }
     if (changed) this.save();
+  }
+
+  /** The gas a poke transaction would use now (the node simulates it; a revert throws). */
+  private async estimatePoke(data: string): Promise<bigint> {
+    return this.rpc((p) => p.estimateGas({ from: this.wallet.address, to: this.cfg.guard, data }), "estimateGas");
   }
 
   private async bump(intent: Intent, head: number): Promise<void> {
