@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { encodeBytes32String, getAddress, isAddress } from "ethers";
 import JSON5 from "json5";
 
-import { InputError } from "../lib/errors.js";
+import { InputError, revertData } from "../lib/errors.js";
 import { formatTime, printStatus, STATUS } from "../lib/status.js";
 import {
   loadDeployment,
@@ -166,23 +166,6 @@ function parseGuardError(c: Ctx, data: string | undefined): { name: string; args
   } catch {
     return null; // Data that is no error of the guard's: report the original error.
   }
-}
-
-/** The revert data carried by an ethers or provider error, wherever the provider put it. */
-function revertData(error: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const visit = (e: unknown): string | undefined => {
-    if (typeof e !== "object" || e === null || seen.has(e)) return undefined;
-    seen.add(e);
-    const data = (e as { data?: unknown }).data;
-    if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
-    for (const key of ["data", "error", "info", "cause"]) {
-      const found = visit((e as Record<string, unknown>)[key]);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  };
-  return visit(error);
 }
 
 export function registerOps(program: Command): void {

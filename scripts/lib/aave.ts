@@ -7,6 +7,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { Artifact } from "hardhat/types/artifacts";
 import { type BaseContract, type ContractRunner, type ContractTransactionResponse, Interface, isError } from "ethers";
 
+import { revertData } from "./errors.js";
 import type { Connection } from "./fixtures.js";
 
 const require = createRequire(import.meta.url);
@@ -26,13 +27,10 @@ const ERROR_STRING = new Interface(["error Error(string)"]);
 /** The Aave 3.0 error code a failed call reverted with (its `Error(string)` reason), or undefined when it failed
  * otherwise. Reads the revert data, not the message text. */
 export function aaveErrorCode(err: unknown): string | undefined {
-  if (isError(err, "CALL_EXCEPTION")) {
-    if (err.revert?.name === "Error") return String(err.revert.args[0]);
-    if (err.data !== null && err.data !== "0x") return decodeReason(err.data);
-  }
-  // Providers that do not wrap reverts in ethers' CallExceptionError still carry the revert data.
-  const data = (err as { data?: unknown } | null)?.data;
-  return typeof data === "string" ? decodeReason(data) : undefined;
+  if (isError(err, "CALL_EXCEPTION") && err.revert?.name === "Error") return String(err.revert.args[0]);
+  // Otherwise the revert data itself, wherever the provider put it.
+  const data = revertData(err);
+  return data === undefined ? undefined : decodeReason(data);
 }
 
 function decodeReason(data: string): string | undefined {
