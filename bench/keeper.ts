@@ -14,6 +14,7 @@ import { Keeper } from "../keeper/service.js";
 import { rpc } from "../scripts/lib/anvil.js";
 import { toUnits } from "../scripts/lib/fixtures.js";
 import { deployLoadWorld, LOAD_KEEPER_KEY, loadWorldKeeperConfig } from "../scripts/lib/keeper-load.js";
+import { waitUntil } from "../scripts/lib/wait.js";
 
 const RESULTS = path.join("bench", "results", "keeper.json");
 const CHAIN_ID = 31_340;
@@ -21,13 +22,8 @@ const MARKETS = 1000;
 const STEADY_BLOCKS = 30;
 const SUBSCRIBED_BLOCKS = 10;
 
-async function waitFor(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("the subscribed keeper did not handle the block within 30 s");
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const waitFor = (condition: () => boolean): Promise<void> =>
+  waitUntil(condition, "the subscribed keeper to handle the block", { timeoutMs: 30_000, everyMs: 5 });
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;

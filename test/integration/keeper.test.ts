@@ -17,6 +17,7 @@ import { type Anvil, ANVIL_KEYS, rpc } from "../../scripts/lib/anvil.js";
 import { toUnits } from "../../scripts/lib/fixtures.js";
 import { deployLoadWorld, LOAD_KEEPER_KEY, loadWorldKeeperConfig } from "../../scripts/lib/keeper-load.js";
 import { InputError } from "../../scripts/lib/errors.js";
+import { waitUntil } from "../../scripts/lib/wait.js";
 import type { MockAggregator, TripwireGuard } from "../../types/ethers-contracts/index.js";
 
 const CHAIN_ID = 31_339;
@@ -182,13 +183,8 @@ class TcpProxy {
 }
 
 /** Waits until `condition` holds, polling; fails with `what` after `ms`. */
-async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) expect.fail(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const until = (condition: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> =>
+  waitUntil(condition, what, { timeoutMs: ms });
 
 describe("keeper", function () {
   this.timeout(120_000);
